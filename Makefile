@@ -1,0 +1,53 @@
+# Two commands for users: `make pack` builds the default packs, `make test` runs the tests.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+# System libraries WeasyPrint needs, and fonts with the glyphs our languages use.
+DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 \
+                   fonts-noto-core fonts-dejavu-core
+
+.PHONY: pack test deps venv lint clean
+
+pack: deps $(STAMP)
+	$(PY) build.py build
+
+test: deps $(STAMP)
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check trainkit tests build.py
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# On Debian as root, install what is missing; elsewhere, say exactly what to install.
+deps:
+	@missing=""; \
+	if command -v dpkg-query >/dev/null 2>&1; then \
+	  for p in $(DEBIAN_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	  done; \
+	  if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	      echo "Installing:$$missing"; \
+	      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	    else \
+	      echo "Missing system packages:$$missing"; \
+	      echo "Install them with: sudo apt-get install$$missing"; exit 1; \
+	    fi; \
+	  fi; \
+	else \
+	  echo "Not a Debian system: install Pango (>= 1.44), HarfBuzz with its subset library,"; \
+	  echo "Noto fonts (Noto Sans, Noto Naskh Arabic) and DejaVu fonts with your package manager,"; \
+	  echo "then run: make pack  (macOS: brew install pango harfbuzz font-noto-sans)"; \
+	fi
+
+clean:
+	rm -rf output $(VENV) .pytest_cache

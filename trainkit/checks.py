@@ -1,0 +1,195 @@
+"""Cross-checks between files: vocabulary, prerequisites and cycles, images, reviews, profiles.
+
+In: a loaded Curriculum and today's date. Out: Problems (errors and warnings).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from .errors import Problem, did_you_mean, error, warning
+from .model import Body, Curriculum, Lesson, Translation
+
+MAX_BULLETS = 6
+BIDI_CONTROLS = {"\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"}
+IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"}
+REVIEW_SOON_DAYS = 30
+
+
+def check_curriculum(curriculum: Curriculum, today: dt.date) -> list[Problem]:
+    """Every cross-file problem in the curriculum."""
+    problems: list[Problem] = []
+    for lesson in curriculum.lessons.values():
+        problems += check_lesson(lesson, curriculum, today)
+    problems += check_prerequisite_cycles(curriculum)
+    for profile in curriculum.profiles.values():
+        problems += check_profile(profile, curriculum)
+    problems += check_glossaries(curriculum)
+    return problems
+
+
+def check_lesson(lesson: Lesson, curriculum: Curriculum, today: dt.date) -> list[Problem]:
+    problems: list[Problem] = []
+    vocabulary = curriculum.vocabulary
+    for kind, values in (("topics", lesson.topics), ("audiences", lesson.audiences)):
+        known = getattr(vocabulary, kind)
+        for value in values:
+            if value not in known:
+                hint = did_you_mean(value, known, kind)
+                problems.append(error(lesson.path, lesson.line_of(kind), f"'{value}' is not a known {kind[:-1] if kind == 'topics' else 'audience'}", f"{hint}; a curriculum adds its own in curriculum.yml under '{kind}:'"))
+    for prerequisite in lesson.prerequisites:
+        if prerequisite == lesson.id:
+            problems.append(error(lesson.path, lesson.line_of("prerequisites"), "a lesson cannot be its own prerequisite", None))
+        elif prerequisite not in curriculum.lessons:
+            problems.append(error(lesson.path, lesson.line_of("prerequisites"), f"unknown prerequisite '{prerequisite}'", did_you_mean(prerequisite, curriculum.lessons, "lessons")))
+    problems += _check_review(lesson, today)
+    problems += check_body(lesson.path, lesson.body, lesson.folder, curriculum.source_language)
+    for translation in lesson.translations.values():
+        problems += check_translation(translation, lesson, curriculum)
+    return problems
+
+
+def _check_review(lesson: Lesson, today: dt.date) -> list[Problem]:
+    line = lesson.line_of("review_by") or lesson.line_of("reviewed")
+    if lesson.review_by < today:
+        return [error(lesson.path, line, f"the security advice was due for review on {lesson.review_by.isoformat()}", "check every fact and tool against current sources, then update 'reviewed' and 'review_by'")]
+    if (lesson.review_by - today).days <= REVIEW_SOON_DAYS:
+        return [warning(lesson.path, line, f"the security advice is due for review on {lesson.review_by.isoformat()}", "plan a review of the lesson's facts before then")]
+    if lesson.reviewed > today:
+        return [error(lesson.path, lesson.line_of("reviewed"), f"'reviewed' is in the future ({lesson.reviewed.isoformat()})", "use the date the facts were checked")]
+    return []
+
+
+def check_body(path: Path, body: Body, folder: Path, lang: str) -> list[Problem]:
+    """Images (exist, inside the lesson folder, alt text) and slide hygiene for one file."""
+    problems: list[Problem] = []
+    for ref in body.refs:
+        if ref.is_image:
+            problems += check_image(path, ref.line, ref.target, ref.text, folder, lang)
+    for slide in body.slides:
+        bullets = sum(1 for line in slide.markdown.split("\n") if re.match(r"^\s{0,3}(?:[-*+]|\d+[.)])\s", line))
+        if bullets > MAX_BULLETS:
+            problems.append(warning(path, slide.line, f"slide '{slide.title}' has {bullets} bullets; more than {MAX_BULLETS} will be hard to read", "split it into two slides"))
+        if not slide.notes.strip():
+            problems.append(warning(path, slide.line, f"slide '{slide.title}' has no speaker notes", "add a '::: notes' block after the slide"))
+    if not lang.startswith(("ar", "fa", "ur", "he", "yi", "ps", "sd", "ug", "dv")):
+        for text in _all_lines(body):
+            if any(ch in BIDI_CONTROLS for ch in text):
+                problems.append(warning(path, None, "bidirectional control characters in left-to-right text can disguise a link or a word", "delete the invisible characters (U+202A–U+202E, U+2066–U+2069)"))
+                break
+    return problems
+
+
+def _all_lines(body: Body) -> list[str]:
+    parts = [body.participant, body.keypoints, body.checklist, body.facilitator]
+    parts += [s.title + "\n" + s.markdown + "\n" + s.notes for s in body.slides]
+    parts += [a.title + "\n" + a.markdown for a in body.activities]
+    return "\n".join(parts).split("\n")
+
+
+def check_image(path: Path, line: int, target: str, alt: str, folder: Path, lang: str) -> list[Problem]:
+    problems: list[Problem] = []
+    if not alt.strip():
+        problems.append(error(path, line, f"image '{target}' has no alt text", "describe the image for people who cannot see it: ![what it shows](file.svg)"))
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        problems.append(error(path, line, f"image '{target}' is not a file in the lesson folder", "images must be files next to the lesson; remote images would make the pack contact the network"))
+        return problems
+    relative = unquote(parts.path)
+    candidate = (folder / relative).resolve()
+    if relative.startswith(("/", "\\")) or ".." in Path(relative).parts or not _is_within(candidate, folder.resolve()):
+        problems.append(error(path, line, f"image '{target}' is outside the lesson folder", "put the image in the lesson's own folder and refer to it by its name"))
+        return problems
+    if Path(relative).suffix.lower() not in IMAGE_EXTENSIONS:
+        problems.append(error(path, line, f"'{target}' is not a supported image type", "use PNG, JPEG, GIF, WebP or SVG"))
+        return problems
+    localized = folder / f"{Path(relative).stem}.{lang}{Path(relative).suffix}"
+    if not (folder / relative).exists() and not localized.exists():
+        problems.append(error(path, line, f"missing image '{target}'", f"add {relative} to {folder.name}/, or fix the file name"))
+    elif (folder / relative).is_symlink():
+        problems.append(error(path, line, f"image '{target}' is a symbolic link", "copy the image into the lesson folder instead of linking it"))
+    return problems
+
+
+def _is_within(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+    except ValueError:
+        return False
+    return True
+
+
+def check_translation(translation: Translation, lesson: Lesson, curriculum: Curriculum) -> list[Problem]:
+    problems: list[Problem] = []
+    if translation.lang not in curriculum.languages:
+        problems.append(error(translation.path, None, f"'{translation.lang}' is not a language of this curriculum", f"add it to 'languages' in curriculum.yml (now: {', '.join(curriculum.languages)})"))
+    if translation.source_fingerprint != lesson.fingerprint:
+        problems.append(warning(translation.path, 2, f"stale translation: the {curriculum.source_language} source changed after it was translated", f"see what changed with: trainkit translate status --lang {translation.lang}; then update the text and run: trainkit translate mark-current {translation.lang} {lesson.id}"))
+    missing = lesson.body.block_names() - translation.body.block_names()
+    for name in sorted(missing):
+        problems.append(warning(translation.path, None, f"the source has a '::: {name}' block that this translation lacks", "translate the block too, keeping its '::: name' line unchanged"))
+    if len(translation.objectives) not in (0, len(lesson.objectives)):
+        problems.append(warning(translation.path, None, f"{len(translation.objectives)} objectives, but the source has {len(lesson.objectives)}", "translate each objective, one for one"))
+    problems += check_body(translation.path, translation.body, lesson.folder, translation.lang)
+    return problems
+
+
+def check_prerequisite_cycles(curriculum: Curriculum) -> list[Problem]:
+    """Name every prerequisite cycle once, at the lesson where it is first reached."""
+    problems: list[Problem] = []
+    state: dict[str, int] = {}
+    reported: set[frozenset[str]] = set()
+
+    def visit(ident: str, trail: list[str]) -> None:
+        state[ident] = 1
+        trail.append(ident)
+        for nxt in curriculum.lessons[ident].prerequisites:
+            if nxt not in curriculum.lessons or nxt == ident:
+                continue
+            if state.get(nxt) == 1:
+                cycle = trail[trail.index(nxt) :] + [nxt]
+                if frozenset(cycle) not in reported:
+                    reported.add(frozenset(cycle))
+                    lesson = curriculum.lessons[ident]
+                    problems.append(error(lesson.path, lesson.line_of("prerequisites"), f"prerequisite cycle: {' → '.join(cycle)}", "a lesson cannot come before itself; remove one of these prerequisites"))
+            elif nxt not in state:
+                visit(nxt, trail)
+        trail.pop()
+        state[ident] = 2
+
+    for ident in sorted(curriculum.lessons):
+        if ident not in state:
+            visit(ident, [])
+    return problems
+
+
+def check_profile(profile, curriculum: Curriculum) -> list[Problem]:  # type: ignore[no-untyped-def]
+    problems: list[Problem] = []
+    for kind in ("audiences", "topics"):
+        known = getattr(curriculum.vocabulary, kind)
+        for value in getattr(profile, kind) or ():
+            if value not in known:
+                problems.append(error(profile.path, profile.lines.get(kind), f"'{value}' is not a known {'topic' if kind == 'topics' else 'audience'}", did_you_mean(value, known, kind)))
+    for kind in ("include", "exclude"):
+        for ident in getattr(profile, kind):
+            if ident not in curriculum.lessons:
+                problems.append(error(profile.path, profile.lines.get(kind), f"unknown lesson '{ident}' in {kind}", did_you_mean(ident, curriculum.lessons, "lessons")))
+    return problems
+
+
+def check_glossaries(curriculum: Curriculum) -> list[Problem]:
+    problems: list[Problem] = []
+    for lang, entries in curriculum.glossaries.items():
+        path = curriculum.root / "glossary" / f"{lang}.yml"
+        if lang not in curriculum.languages:
+            problems.append(error(path, None, f"glossary for '{lang}', which is not a language of this curriculum", f"languages: {', '.join(curriculum.languages)}"))
+        for entry in entries.values():
+            for ident in entry.lessons:
+                if ident not in curriculum.lessons:
+                    problems.append(error(path, None, f"glossary term '{entry.id}' names unknown lesson '{ident}'", did_you_mean(ident, curriculum.lessons, "lessons")))
+    return problems
+
+

@@ -1,0 +1,197 @@
+"""The command line: parse options, call the core, print problems, map them to exit codes.
+
+Exit codes: 0 success, 1 content errors, 2 usage errors, 130 interrupted.
+No logic lives here; no traceback reaches a user unless --debug is given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .errors import ContentError, Problem, UsageError
+
+EXIT_CONTENT, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_INTERNAL = 1, 2, 130, 3
+
+
+class Context:
+    def __init__(self, curriculum: Path, debug: bool):
+        self.curriculum = curriculum
+        self.debug = debug
+        self.cwd = Path.cwd()
+
+    def show(self, problems: tuple[Problem, ...] | list[Problem]) -> None:
+        for problem in sorted(problems, key=Problem.sort_key):
+            click.echo(problem.format(self.cwd), err=True)
+
+
+def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn our errors into messages and exit codes; never show a traceback unless --debug."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ctx: Context = click.get_current_context().find_object(Context)  # type: ignore[assignment]
+        try:
+            return command(*args, **kwargs)
+        except ContentError as exc:
+            ctx.show(exc.problems)
+            errors = sum(p.is_error for p in exc.problems)
+            click.echo(f"{errors} error{'s' if errors != 1 else ''}; nothing was written to the output.", err=True)
+            sys.exit(EXIT_CONTENT)
+        except UsageError as exc:
+            click.echo(f"Error: {exc.message}", err=True)
+            if exc.hint:
+                click.echo(f"  hint: {exc.hint}", err=True)
+            sys.exit(EXIT_USAGE)
+        except KeyboardInterrupt:
+            click.echo("Interrupted; nothing half-written was kept.", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except Exception as exc:  # a bug in Trainkit, not in the user's input
+            if ctx.debug:
+                raise
+            click.echo(f"trainkit: internal error: {type(exc).__name__}: {exc}", err=True)
+            click.echo("  hint: run again with --debug and report the output", err=True)
+            sys.exit(EXIT_INTERNAL)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--curriculum", "curriculum", type=click.Path(path_type=Path, file_okay=False), envvar="TRAINKIT_CURRICULUM", default="curriculum", show_default=True, help="The curriculum folder (or set TRAINKIT_CURRICULUM).")
+@click.option("--debug", is_flag=True, help="Show Python tracebacks for internal errors.")
+@click.version_option(__version__, prog_name="trainkit")
+@click.pass_context
+def main(ctx: click.Context, curriculum: Path, debug: bool) -> None:
+    """Build offline digital-security workshop packs from modular lessons."""
+    ctx.obj = Context(curriculum.absolute(), debug)
+
+
+def load(ctx: Context, strict: bool = False):  # type: ignore[no-untyped-def]
+    """Load and check the curriculum; raise ContentError when it has errors."""
+    from .checks import check_curriculum
+    from .loader import load_curriculum
+
+    curriculum, problems = load_curriculum(ctx.curriculum)
+    if curriculum is not None:
+        problems += check_curriculum(curriculum, today())
+    failing = [p for p in problems if p.is_error or strict]
+    if curriculum is None or failing:
+        raise ContentError(problems)
+    return curriculum, problems
+
+
+def today() -> dt.date:
+    return dt.date.today()
+
+
+@main.command()
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.pass_obj
+@guarded
+def check(ctx: Context, strict: bool) -> None:
+    """Check every lesson, translation and profile; report all problems at once."""
+    from .assemble import select_lessons
+
+    curriculum, problems = load(ctx, strict)
+    for profile in curriculum.profiles.values():
+        problems += select_lessons(curriculum, profile).problems
+    if strict and problems:
+        raise ContentError(problems)
+    ctx.show(problems)
+    warnings = len(problems)
+    click.echo(
+        f"Checked {len(curriculum.lessons)} lessons, {sum(len(lesson.translations) for lesson in curriculum.lessons.values())} translations "
+        f"and {len(curriculum.profiles)} profiles: no errors"
+        + (f", {warnings} warning{'s' if warnings != 1 else ''}." if warnings else ".")
+    )
+
+
+@main.group("list")
+def list_group() -> None:
+    """Show what the curriculum holds."""
+
+
+def _emit(rows: list[dict[str, Any]], as_json: bool, columns: list[tuple[str, str]]) -> None:
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    widths = [max(len(title), *(len(_cell(r[key])) for r in rows)) if rows else len(title) for key, title in columns]
+    click.echo("  ".join(title.ljust(w) for (_, title), w in zip(columns, widths, strict=True)).rstrip())
+    for row in rows:
+        click.echo("  ".join(_cell(row[key]).ljust(w) for (key, _), w in zip(columns, widths, strict=True)).rstrip())
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+@list_group.command("lessons")
+@click.option("--json", "as_json", is_flag=True, help="Every field, as JSON.")
+@click.pass_obj
+@guarded
+def list_lessons(ctx: Context, as_json: bool) -> None:
+    """Lessons with their topics, audiences, level, duration and languages."""
+    from .report import lesson_rows
+
+    curriculum, _ = load(ctx)
+    _emit(lesson_rows(curriculum), as_json, [("id", "ID"), ("level", "LEVEL"), ("duration", "MIN"), ("topics", "TOPICS"), ("languages", "LANGUAGES"), ("title", "TITLE")])
+
+
+@list_group.command("profiles")
+@click.option("--json", "as_json", is_flag=True, help="Every field, as JSON.")
+@click.pass_obj
+@guarded
+def list_profiles(ctx: Context, as_json: bool) -> None:
+    """Profiles with the lessons each resolves to, in teaching order."""
+    from .report import profile_rows
+
+    curriculum, _ = load(ctx)
+    _emit(profile_rows(curriculum), as_json, [("id", "ID"), ("total_minutes", "MIN"), ("time_budget", "BUDGET"), ("title", "TITLE"), ("lessons", "LESSONS")])
+
+
+@list_group.command("languages")
+@click.option("--json", "as_json", is_flag=True, help="Every field, as JSON.")
+@click.pass_obj
+@guarded
+def list_languages(ctx: Context, as_json: bool) -> None:
+    """Languages of the curriculum, with how many lessons each has."""
+    from .report import language_rows
+
+    curriculum, _ = load(ctx)
+    _emit(language_rows(curriculum), as_json, [("code", "CODE"), ("name", "NAME"), ("direction", "DIR"), ("translated", "LESSONS"), ("source", "SOURCE")])
+
+
+@main.group()
+def new() -> None:
+    """Scaffold new content."""
+
+
+@new.command("lesson")
+@click.argument("lesson_id")
+@click.pass_obj
+@guarded
+def new_lesson(ctx: Context, lesson_id: str) -> None:
+    """Create lessons/LESSON_ID/<source language>.md from the lesson template."""
+    from .scaffold import scaffold_lesson
+
+    path = scaffold_lesson(ctx.curriculum, lesson_id, today())
+    click.echo(f"Created {path}")
+    click.echo("Next: write the lesson, then run: trainkit check")
+
+
+def run() -> None:
+    """Entry point for `python build.py` and the `trainkit` console script."""
+    main(prog_name=os.environ.get("TRAINKIT_PROG", "trainkit"))

@@ -1,0 +1,222 @@
+"""The content model: plain frozen data made once by the loader and only read after.
+
+No I/O here. Every object built from a file remembers where it came from
+(path and line), so any later stage can point the author at the right line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+LANG_PATTERN = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
+
+
+class Level(enum.Enum):
+    BEGINNER = "beginner"
+    INTERMEDIATE = "intermediate"
+    ADVANCED = "advanced"
+
+    @property
+    def rank(self) -> int:
+        return list(Level).index(self)
+
+
+class Phase(enum.Enum):
+    """ADIDS: the phases of an adult-learning session."""
+
+    ACTIVITY = "activity"
+    DISCUSSION = "discussion"
+    INPUT = "input"
+    DEEPENING = "deepening"
+    SYNTHESIS = "synthesis"
+
+
+class Group(enum.Enum):
+    INDIVIDUAL = "individual"
+    PAIRS = "pairs"
+    SMALL_GROUPS = "small-groups"
+    WHOLE_GROUP = "whole-group"
+
+
+class Paper(enum.Enum):
+    A4 = "a4"
+    LETTER = "letter"
+
+
+class Format(enum.Enum):
+    HANDOUT = "handout"
+    GUIDE = "guide"
+    SLIDES = "slides"
+
+
+DEFAULT_TOPICS = {
+    "foundations": "Foundations",
+    "encryption": "Encryption",
+    "anonymity": "Anonymity",
+    "pseudonyms": "Pseudonyms",
+}
+DEFAULT_AUDIENCES = {
+    "journalist": "Journalists",
+    "whrd": "Women human rights defenders",
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Vocabulary:
+    """Stable ids with a label per language; ids are never translated in place."""
+
+    topics: dict[str, dict[str, str]]
+    audiences: dict[str, dict[str, str]]
+
+    def label(self, kind: str, ident: str, lang: str, source_language: str) -> str:
+        labels = getattr(self, kind).get(ident, {})
+        return labels.get(lang) or labels.get(source_language) or labels.get("en") or ident
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ref:
+    """A link or image reference in a lesson body."""
+
+    target: str
+    text: str
+    line: int
+    is_image: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Slide:
+    title: str
+    markdown: str
+    notes: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Activity:
+    title: str
+    phase: Phase
+    minutes: int
+    group: Group | None
+    markdown: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Body:
+    """A lesson body split into its parts (see PRODUCT.md, fenced divs)."""
+
+    participant: str
+    keypoints: str = ""
+    checklist: str = ""
+    facilitator: str = ""
+    slides: tuple[Slide, ...] = ()
+    activities: tuple[Activity, ...] = ()
+    refs: tuple[Ref, ...] = ()
+    first_line: int = 1
+
+    def block_names(self) -> frozenset[str]:
+        """Which kinds of part this body has (used to spot structural drift)."""
+        names = {n for n in ("keypoints", "checklist", "facilitator") if getattr(self, n).strip()}
+        if self.slides:
+            names.add("slides")
+        if any(s.notes.strip() for s in self.slides):
+            names.add("notes")
+        if self.activities:
+            names.add("activity")
+        return frozenset(names)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Translation:
+    lang: str
+    path: Path
+    title: str
+    summary: str
+    objectives: tuple[str, ...]
+    source_fingerprint: str
+    source_commit: str | None
+    body: Body
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Lesson:
+    id: str
+    path: Path  # the source-language file
+    title: str
+    summary: str
+    topics: tuple[str, ...]
+    audiences: tuple[str, ...]
+    level: Level
+    duration: int
+    prerequisites: tuple[str, ...]
+    objectives: tuple[str, ...]
+    materials: tuple[str, ...]
+    tools: tuple[str, ...]
+    reviewed: dt.date
+    review_by: dt.date
+    body: Body
+    fingerprint: str
+    lines: dict[str, int] = field(default_factory=dict, compare=False)
+    translations: dict[str, Translation] = field(default_factory=dict, compare=False)
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+    def line_of(self, key: str) -> int | None:
+        return self.lines.get(key)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Profile:
+    id: str
+    path: Path
+    title: str
+    description: str
+    audiences: tuple[str, ...]
+    topics: tuple[str, ...] | None
+    max_level: Level | None
+    include: tuple[str, ...]
+    exclude: tuple[str, ...]
+    time_budget: int | None
+    lines: dict[str, int] = field(default_factory=dict, compare=False)
+    titles: dict[str, str] = field(default_factory=dict, compare=False)
+    descriptions: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def title_in(self, lang: str) -> str:
+        return self.titles.get(lang, self.title)
+
+    def description_in(self, lang: str) -> str:
+        return self.descriptions.get(lang, self.description)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GlossaryEntry:
+    id: str
+    term: str
+    definition: str
+    lessons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Curriculum:
+    root: Path
+    title: str
+    description: str
+    source_language: str
+    languages: tuple[str, ...]
+    paper: Paper
+    vocabulary: Vocabulary
+    lessons: dict[str, Lesson]
+    profiles: dict[str, Profile]
+    glossaries: dict[str, dict[str, GlossaryEntry]] = field(default_factory=dict)
+    titles: dict[str, str] = field(default_factory=dict)
+    link_equivalents: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def title_in(self, lang: str) -> str:
+        return self.titles.get(lang, self.title)

@@ -1,0 +1,217 @@
+"""Lesson body → parts: participant text, key points, checklist, slides with notes, activities.
+
+Fenced divs in the pandoc/Quarto style (`::: slides` … `:::`) mark the parts; their
+names and `{key=value}` attributes are ids, never translated. Input is the body
+text and its first file line; output is a model.Body plus any Problems.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import Problem, did_you_mean, error
+from .model import Activity, Body, Group, Phase, Ref, Slide
+
+BLOCKS = ("slides", "notes", "activity", "keypoints", "checklist", "facilitator")
+ATTRIBUTES = {"activity": {"phase", "minutes", "group"}}
+OPEN_RE = re.compile(r"^\s{0,3}(:{3,})\s*(?:\{\s*\.?([A-Za-z][\w-]*)([^}]*)\}|([A-Za-z][\w-]*)\s*(?:\{([^}]*)\})?)\s*$")
+CLOSE_RE = re.compile(r"^\s{0,3}:{3,}\s*$")
+CODE_FENCE_RE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+ATTR_RE = re.compile(r"([A-Za-z][\w-]*)\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s\"']+)")
+LINK_RE = re.compile(r"(!?)\[((?:[^\[\]]|\[[^\]]*\])*)\]\(\s*<?([^)\s>]*)>?(?:\s+[\"'][^\"']*[\"'])?\s*\)")
+REFDEF_RE = re.compile(r"^\s{0,3}\[([^\]]+)\]:\s*<?(\S+?)>?(?:\s+.*)?$")
+AUTOLINK_RE = re.compile(r"<((?:https?|mailto|ftp|file|javascript|data):[^>\s]*)>", re.I)
+RAW_URL_ATTR_RE = re.compile(r"""\b(?:href|src|srcset|poster|data|action|formaction|background|xlink:href)\s*=\s*["']?([^"'\s>]+)""", re.I)
+HEADING_RE = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+
+
+@dataclass
+class _Open:
+    name: str
+    attrs: dict[str, str]
+    line: int
+    lines: list[tuple[int, str]] = field(default_factory=list)
+    children: list[_Open] = field(default_factory=list)
+
+
+def parse_body(text: str, path: Path, first_line: int) -> tuple[Body, list[Problem]]:
+    """Split a lesson body into its parts, reporting unclosed, unknown or misplaced blocks."""
+    problems: list[Problem] = []
+    participant: list[tuple[int, str]] = []
+    stack: list[_Open] = []
+    closed: list[_Open] = []
+    fence: str | None = None
+    lines = text.split("\n")
+    for offset, raw in enumerate(lines):
+        line_no = first_line + offset
+        target = stack[-1].lines if stack else participant
+        if fence is not None:
+            target.append((line_no, raw))
+            if raw.strip().startswith(fence):
+                fence = None
+            continue
+        code = CODE_FENCE_RE.match(raw)
+        if code:
+            fence = code.group(1)[0] * 3
+            target.append((line_no, raw))
+            continue
+        if CLOSE_RE.match(raw):
+            if not stack:
+                problems.append(error(path, line_no, "':::' closes a block that was never opened", "remove it, or open the block with '::: slides' (or another block name)"))
+                continue
+            done = stack.pop()
+            if stack:
+                stack[-1].children.append(done)
+                stack[-1].lines.append((done.line, f"\x00child{len(stack[-1].children) - 1}"))
+            else:
+                closed.append(done)
+            continue
+        opening = OPEN_RE.match(raw)
+        if opening:
+            block = _open_block(opening, line_no, stack, path, problems)
+            stack.append(block)
+            continue
+        target.append((line_no, raw))
+    for block in stack:
+        problems.append(error(path, block.line, f"'::: {block.name}' is never closed", "add a line with ':::' alone where the block ends"))
+    closed.extend(stack[:1])
+    body = _assemble(participant, closed, path, problems)
+    refs = tuple(_find_refs(lines, first_line))
+    return _with(body, refs=refs, first_line=first_line), problems
+
+
+def _open_block(match: re.Match[str], line_no: int, stack: list[_Open], path: Path, problems: list[Problem]) -> _Open:
+    name = match.group(2) or match.group(4)
+    attr_text = match.group(3) if match.group(2) else (match.group(5) or "")
+    attrs = {k: v.strip("\"'") for k, v in ATTR_RE.findall(attr_text)}
+    if name not in BLOCKS:
+        problems.append(error(path, line_no, f"unknown block '::: {name}'", did_you_mean(name, BLOCKS, "blocks")))
+    elif name == "notes" and not (stack and stack[-1].name == "slides"):
+        problems.append(error(path, line_no, "'::: notes' must be inside a '::: slides' block, after the slide it belongs to", None))
+    elif name != "notes" and stack:
+        problems.append(error(path, line_no, f"'::: {name}' cannot be inside '::: {stack[-1].name}'", f"close '::: {stack[-1].name}' (line {stack[-1].line}) with ':::' first"))
+    for key in attrs:
+        allowed = ATTRIBUTES.get(name, set())
+        if key not in allowed:
+            hint = did_you_mean(key, allowed, "attributes") if allowed else f"'::: {name}' takes no attributes"
+            problems.append(error(path, line_no, f"unknown attribute '{key}' on '::: {name}'", hint))
+    return _Open(name=name, attrs=attrs, line=line_no)
+
+
+def _assemble(participant: list[str], blocks: list[_Open], path: Path, problems: list[Problem]) -> Body:
+    parts: dict[str, list[str]] = {"keypoints": [], "checklist": [], "facilitator": []}
+    slides: list[Slide] = []
+    activities: list[Activity] = []
+    for block in blocks:
+        if block.name in parts:
+            parts[block.name].append(_text(block.lines))
+        elif block.name == "slides":
+            slides.extend(_split_slides(block, path, problems))
+        elif block.name == "activity":
+            activity = _activity(block, path, problems)
+            if activity:
+                activities.append(activity)
+    return Body(
+        participant=_text(participant),
+        keypoints="\n\n".join(parts["keypoints"]),
+        checklist="\n\n".join(parts["checklist"]),
+        facilitator="\n\n".join(parts["facilitator"]),
+        slides=tuple(slides),
+        activities=tuple(activities),
+    )
+
+
+def _split_slides(block: _Open, path: Path, problems: list[Problem]) -> list[Slide]:
+    """Slides start at each `##` heading; a notes block belongs to the slide before it."""
+    slides: list[dict[str, object]] = []
+    for line_no, raw in block.lines:
+        if raw.startswith("\x00child"):
+            child = block.children[int(raw[len("\x00child") :])]
+            if not slides:
+                problems.append(error(path, child.line, "notes come before any slide", "put '::: notes' after a '## Slide title'"))
+                continue
+            slides[-1]["notes"].append(_text(child.lines))  # type: ignore[union-attr]
+            continue
+        heading = HEADING_RE.match(raw)
+        if heading and len(heading.group(1)) == 2:
+            slides.append({"title": heading.group(2), "lines": [], "notes": [], "line": line_no})
+        elif slides:
+            slides[-1]["lines"].append((line_no, raw))  # type: ignore[union-attr]
+        elif raw.strip():
+            problems.append(error(path, line_no, "text in '::: slides' before the first slide", "each slide starts with a '## Title' line"))
+    if not slides:
+        problems.append(error(path, block.line, "'::: slides' has no slides", "start each slide with a '## Title' line"))
+    return [
+        Slide(title=str(s["title"]), markdown=_text(s["lines"]), notes="\n\n".join(s["notes"]), line=int(s["line"]))  # type: ignore[arg-type]
+        for s in slides
+    ]
+
+
+def _activity(block: _Open, path: Path, problems: list[Problem]) -> Activity | None:
+    attrs, ok = block.attrs, True
+    phase = _enum(Phase, attrs.get("phase"), "phase", block.line, path, problems)
+    group = _enum(Group, attrs.get("group"), "group", block.line, path, problems) if "group" in attrs else None
+    minutes = attrs.get("minutes", "")
+    if not minutes.isdigit() or int(minutes) == 0:
+        problems.append(error(path, block.line, f"activity minutes must be a whole number (found '{minutes}')" if minutes else "activity has no minutes", "for example: ::: activity {phase=discussion minutes=15}"))
+        ok = False
+    lines = list(block.lines)
+    while lines and not lines[0][1].strip():
+        lines.pop(0)
+    title = ""
+    heading = HEADING_RE.match(lines[0][1]) if lines else None
+    if heading and len(heading.group(1)) == 3:
+        title = heading.group(2)
+        lines.pop(0)
+    else:
+        problems.append(error(path, lines[0][0] if lines else block.line, "an activity starts with a '### Title' line", None))
+        ok = False
+    if phase is None or not ok or ("group" in attrs and group is None):
+        return None
+    return Activity(title=title, phase=phase, minutes=int(minutes), group=group, markdown=_text(lines), line=block.line)
+
+
+def _enum(kind, value, name, line, path, problems):  # type: ignore[no-untyped-def]
+    choices = [m.value for m in kind]
+    if value in choices:
+        return kind(value)
+    message = f"activity has no {name}" if value is None else f"'{value}' is not an activity {name}"
+    problems.append(error(path, line, message, did_you_mean(value or "", choices, f"{name} is one of")))
+    return None
+
+
+def _find_refs(lines: list[str], first_line: int) -> list[Ref]:
+    """Every link and image target in the body, with its line (code blocks skipped)."""
+    refs: list[Ref] = []
+    fence: str | None = None
+    for offset, raw in enumerate(lines):
+        line_no = first_line + offset
+        code = CODE_FENCE_RE.match(raw)
+        if fence is not None or code:
+            if fence is None:
+                fence = code.group(1)[0] * 3  # type: ignore[union-attr]
+            elif raw.strip().startswith(fence):
+                fence = None
+            continue
+        for bang, label, target in LINK_RE.findall(raw):
+            refs.append(Ref(target=target, text=label, line=line_no, is_image=bool(bang)))
+        definition = REFDEF_RE.match(raw)
+        if definition:
+            refs.append(Ref(target=definition.group(2), text=definition.group(1), line=line_no, is_image=False))
+        for target in AUTOLINK_RE.findall(raw):
+            refs.append(Ref(target=target, text=target, line=line_no, is_image=False))
+        for target in RAW_URL_ATTR_RE.findall(raw):
+            refs.append(Ref(target=target, text="", line=line_no, is_image=False))
+    return refs
+
+
+def _text(lines: list[tuple[int, str]]) -> str:
+    return "\n".join(text for _, text in lines).strip("\n")
+
+
+def _with(body: Body, **changes: object) -> Body:
+    from dataclasses import replace
+
+    return replace(body, **changes)
