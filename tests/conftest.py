@@ -35,7 +35,14 @@ Participant text for {title}.
 """
 
 
-def lesson_text(title: str = "A lesson", topics: str = "encryption", audiences: str = "journalist", level: str = "beginner", duration: int = 30, prerequisites: str = "") -> str:
+def lesson_text(
+    title: str = "A lesson",
+    topics: str = "encryption",
+    audiences: str = "journalist",
+    level: str = "beginner",
+    duration: int = 30,
+    prerequisites: str = "",
+) -> str:
     return LESSON.format(title=title, topics=topics, audiences=audiences, level=level, duration=duration, prerequisites=prerequisites)
 
 

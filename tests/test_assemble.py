@@ -9,19 +9,55 @@ from trainkit.model import DEFAULT_AUDIENCES, DEFAULT_TOPICS, Body, Curriculum, 
 
 def lesson(ident, topics=("encryption",), audiences=("journalist",), level="beginner", prerequisites=(), duration=30):
     return Lesson(
-        id=ident, path=Path(f"lessons/{ident}/en.md"), title=ident.title(), summary="s", topics=tuple(topics), audiences=tuple(audiences),
-        level=Level(level), duration=duration, prerequisites=tuple(prerequisites), objectives=("o",), materials=(), tools=(),
-        reviewed=dt.date(2026, 1, 1), review_by=dt.date(2099, 1, 1), body=Body(participant=""), fingerprint="0" * 16,
+        id=ident,
+        path=Path(f"lessons/{ident}/en.md"),
+        title=ident.title(),
+        summary="s",
+        topics=tuple(topics),
+        audiences=tuple(audiences),
+        level=Level(level),
+        duration=duration,
+        prerequisites=tuple(prerequisites),
+        objectives=("o",),
+        materials=(),
+        tools=(),
+        reviewed=dt.date(2026, 1, 1),
+        review_by=dt.date(2099, 1, 1),
+        body=Body(participant=""),
+        fingerprint="0" * 16,
     )
 
 
 def curriculum(*lessons):
-    vocabulary = Vocabulary(topics={k: {"en": v} for k, v in DEFAULT_TOPICS.items()}, audiences={k: {"en": v} for k, v in DEFAULT_AUDIENCES.items()})
-    return Curriculum(root=Path("."), title="T", description="", source_language="en", languages=("en",), paper=Paper.A4, vocabulary=vocabulary, lessons={x.id: x for x in lessons}, profiles={})
+    vocabulary = Vocabulary(
+        topics={k: {"en": v} for k, v in DEFAULT_TOPICS.items()}, audiences={k: {"en": v} for k, v in DEFAULT_AUDIENCES.items()}
+    )
+    return Curriculum(
+        root=Path("."),
+        title="T",
+        description="",
+        source_language="en",
+        languages=("en",),
+        paper=Paper.A4,
+        vocabulary=vocabulary,
+        lessons={x.id: x for x in lessons},
+        profiles={},
+    )
 
 
 def profile(audiences=("journalist",), topics=None, max_level=None, include=(), exclude=(), time_budget=None):
-    return Profile(id="p", path=Path("profiles/p.yml"), title="P", description="", audiences=tuple(audiences), topics=topics, max_level=Level(max_level) if max_level else None, include=tuple(include), exclude=tuple(exclude), time_budget=time_budget)
+    return Profile(
+        id="p",
+        path=Path("profiles/p.yml"),
+        title="P",
+        description="",
+        audiences=tuple(audiences),
+        topics=topics,
+        max_level=Level(max_level) if max_level else None,
+        include=tuple(include),
+        exclude=tuple(exclude),
+        time_budget=time_budget,
+    )
 
 
 CUR = curriculum(

@@ -17,7 +17,9 @@ def test_check_passes_on_the_fixture(cli, mini):
 
 
 def test_check_reports_every_problem_and_exits_1(cli, make_curriculum):
-    root = make_curriculum({"lessons/a/en.md": lesson_text().replace("level: beginner", "level: expert"), "lessons/b/en.md": lesson_text(prerequisites="nope")})
+    root = make_curriculum(
+        {"lessons/a/en.md": lesson_text().replace("level: beginner", "level: expert"), "lessons/b/en.md": lesson_text(prerequisites="nope")}
+    )
     result = cli("--curriculum", root, "check")
     assert result.exit_code == 1
     assert "lessons/a/en.md:6: 'expert' is not a valid level" in result.output
@@ -27,9 +29,16 @@ def test_check_reports_every_problem_and_exits_1(cli, make_curriculum):
 
 
 def test_problems_are_sorted_by_path_and_line(cli, make_curriculum):
-    root = make_curriculum({"lessons/b/en.md": lesson_text(prerequisites="x").replace("level: beginner", "level: hard"), "lessons/a/en.md": lesson_text(prerequisites="y")})
+    root = make_curriculum(
+        {
+            "lessons/b/en.md": lesson_text(prerequisites="x").replace("level: beginner", "level: hard"),
+            "lessons/a/en.md": lesson_text(prerequisites="y"),
+        }
+    )
     lines = [line for line in cli("--curriculum", root, "check").output.splitlines() if ".md:" in line]
-    assert [line.split(": ")[0] for line in lines] == sorted((line.split(": ")[0] for line in lines), key=lambda s: (s.split(":")[0], int(s.split(":")[1])))
+    assert [line.split(": ")[0] for line in lines] == sorted(
+        (line.split(": ")[0] for line in lines), key=lambda s: (s.split(":")[0], int(s.split(":")[1]))
+    )
 
 
 def test_strict_turns_warnings_into_errors(cli, mini):
@@ -88,8 +97,18 @@ def test_unknown_command_is_a_usage_error(cli):
 
 
 def test_subprocess_build_py_and_console_script_agree(mini):
-    first = subprocess.run([sys.executable, str(ROOT / "build.py"), "--curriculum", str(mini), "list", "lessons", "--json"], capture_output=True, text=True, check=True)
-    second = subprocess.run([sys.executable, "-m", "trainkit", "--curriculum", str(mini), "list", "lessons", "--json"], capture_output=True, text=True, check=True)
+    first = subprocess.run(
+        [sys.executable, str(ROOT / "build.py"), "--curriculum", str(mini), "list", "lessons", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    second = subprocess.run(
+        [sys.executable, "-m", "trainkit", "--curriculum", str(mini), "list", "lessons", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert json.loads(first.stdout) == json.loads(second.stdout)
 
 

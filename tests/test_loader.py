@@ -35,20 +35,41 @@ def test_good_lesson_loads_with_all_fields(make_curriculum):
         ("title: no fence\n", "lessons/a/en.md:1: the file does not start with '---' front matter"),
         ("---\ntitle: never closed\n", "lessons/a/en.md:1: the front matter is never closed"),
         ("---\ntitle: [broken\n---\n", "lessons/a/en.md:2: invalid YAML: expected ',' or ']', but got '<stream end>'"),
-        (lesson_text().replace("duration: 30", 'duration: "forty"'), "lessons/a/en.md:7: 'duration' must be a whole number (found 'forty')"),
+        (
+            lesson_text().replace("duration: 30", 'duration: "forty"'),
+            "lessons/a/en.md:7: 'duration' must be a whole number (found 'forty')",
+        ),
         (lesson_text().replace("level: beginner", "level: expert"), "lessons/a/en.md:6: 'expert' is not a valid level"),
         (lesson_text().replace("summary:", "sumary:"), "lessons/a/en.md:3: unknown key 'sumary'"),
-        (lesson_text().replace("reviewed: 2026-01-01", "reviewed: last week"), "lessons/a/en.md:11: 'reviewed' must be a date written YYYY-MM-DD (found 'last week')"),
+        (
+            lesson_text().replace("reviewed: 2026-01-01", "reviewed: last week"),
+            "lessons/a/en.md:11: 'reviewed' must be a date written YYYY-MM-DD (found 'last week')",
+        ),
         (lesson_text().replace("topics: [encryption]", "topics: [cryptography]"), "lessons/a/en.md:4: 'cryptography' is not a known topic"),
-        (lesson_text().replace("audiences: [journalist]", "audiences: [periodista]"), "lessons/a/en.md:5: 'periodista' is not a known audience"),
+        (
+            lesson_text().replace("audiences: [journalist]", "audiences: [periodista]"),
+            "lessons/a/en.md:5: 'periodista' is not a known audience",
+        ),
         (lesson_text(prerequisites="nowhere"), "lessons/a/en.md:8: unknown prerequisite 'nowhere'"),
-        (lesson_text().replace("review_by: 2099-01-01", "review_by: 2026-06-01"), "lessons/a/en.md:12: the security advice was due for review on 2026-06-01"),
+        (
+            lesson_text().replace("review_by: 2099-01-01", "review_by: 2026-06-01"),
+            "lessons/a/en.md:12: the security advice was due for review on 2026-06-01",
+        ),
         (lesson_text() + "\n![](lock.png)\n", "lessons/a/en.md:17: image 'lock.png' has no alt text"),
         (lesson_text() + "\n![A lock](nothere.png)\n", "lessons/a/en.md:17: missing image 'nothere.png'"),
-        (lesson_text() + "\n![A file](../../../../etc/passwd.png)\n", "lessons/a/en.md:17: image '../../../../etc/passwd.png' is outside the lesson folder"),
-        (lesson_text() + "\n![A pixel](https://evil.example/t.gif)\n", "lessons/a/en.md:17: image 'https://evil.example/t.gif' is not a file in the lesson folder"),
+        (
+            lesson_text() + "\n![A file](../../../../etc/passwd.png)\n",
+            "lessons/a/en.md:17: image '../../../../etc/passwd.png' is outside the lesson folder",
+        ),
+        (
+            lesson_text() + "\n![A pixel](https://evil.example/t.gif)\n",
+            "lessons/a/en.md:17: image 'https://evil.example/t.gif' is not a file in the lesson folder",
+        ),
         (lesson_text() + "\n::: slides\n## A slide\n", "lessons/a/en.md:17: '::: slides' is never closed"),
-        (lesson_text().replace("title: A lesson", "title: A lesson\ntitle: Twice"), "lessons/a/en.md:3: duplicate key 'title' (first set on line 2)"),
+        (
+            lesson_text().replace("title: A lesson", "title: A lesson\ntitle: Twice"),
+            "lessons/a/en.md:3: duplicate key 'title' (first set on line 2)",
+        ),
     ],
 )
 def test_broken_lesson(make_curriculum, text, expected):
@@ -78,7 +99,13 @@ def test_lesson_folder_without_source_file(make_curriculum):
 
 
 def test_prerequisite_cycle_is_named(make_curriculum):
-    root = make_curriculum({"lessons/a/en.md": lesson_text(prerequisites="b"), "lessons/b/en.md": lesson_text(prerequisites="c"), "lessons/c/en.md": lesson_text(prerequisites="a")})
+    root = make_curriculum(
+        {
+            "lessons/a/en.md": lesson_text(prerequisites="b"),
+            "lessons/b/en.md": lesson_text(prerequisites="c"),
+            "lessons/c/en.md": lesson_text(prerequisites="a"),
+        }
+    )
     assert "lessons/c/en.md:8: prerequisite cycle: a → b → c → a" in problems_of(root)
 
 
@@ -93,12 +120,16 @@ def test_translation_may_not_set_facts(make_curriculum):
 
 def test_translation_in_unknown_language(make_curriculum):
     source = lesson_text()
-    root = make_curriculum({"lessons/a/en.md": source, "lessons/a/fr.md": f"---\ntitle: Une leçon\nsource_fingerprint: {fingerprint(source)}\n---\nTexte.\n"})
+    root = make_curriculum(
+        {"lessons/a/en.md": source, "lessons/a/fr.md": f"---\ntitle: Une leçon\nsource_fingerprint: {fingerprint(source)}\n---\nTexte.\n"}
+    )
     assert "lessons/a/fr.md: 'fr' is not a language of this curriculum" in problems_of(root)
 
 
 def test_translation_with_broken_fingerprint(make_curriculum):
-    root = make_curriculum({"lessons/a/en.md": lesson_text(), "lessons/a/es.md": "---\ntitle: Una lección\nsource_fingerprint: xyz\n---\nTexto.\n"})
+    root = make_curriculum(
+        {"lessons/a/en.md": lesson_text(), "lessons/a/es.md": "---\ntitle: Una lección\nsource_fingerprint: xyz\n---\nTexto.\n"}
+    )
     assert "lessons/a/es.md:3: source_fingerprint 'xyz' is not a fingerprint" in problems_of(root)
 
 
@@ -112,7 +143,9 @@ def test_profile_with_unknown_lesson_audience_and_topic(make_curriculum):
 
 
 def test_unknown_language_code_in_curriculum(make_curriculum):
-    root = make_curriculum({"curriculum.yml": "title: T\nsource_language: en\nlanguages: [en, xx-nope]\n", "lessons/a/en.md": lesson_text()})
+    root = make_curriculum(
+        {"curriculum.yml": "title: T\nsource_language: en\nlanguages: [en, xx-nope]\n", "lessons/a/en.md": lesson_text()}
+    )
     assert "curriculum.yml: 'xx-nope' is not a language known to CLDR" in problems_of(root)
 
 

@@ -50,7 +50,12 @@ def test_parts_are_split_with_lines():
     assert body.slides[0].line == 12 + 12
     assert body.slides[1].line == 12 + 19
     (activity,) = body.activities
-    assert (activity.title, activity.phase, activity.minutes, activity.group) == ("Pairs: what would an adversary see?", Phase.DISCUSSION, 15, Group.PAIRS)
+    assert (activity.title, activity.phase, activity.minutes, activity.group) == (
+        "Pairs: what would an adversary see?",
+        Phase.DISCUSSION,
+        15,
+        Group.PAIRS,
+    )
     assert [(r.target, r.is_image, r.line) for r in body.refs] == [("lock.svg", True, 12), ("https://signal.org/", False, 12)]
 
 
@@ -80,7 +85,10 @@ def test_activity_with_unknown_phase():
 
 
 def test_activity_needs_minutes_and_a_title():
-    assert messages("::: activity {phase=input}\nno title\n:::\n") == [(1, "activity has no minutes"), (2, "an activity starts with a '### Title' line")]
+    assert messages("::: activity {phase=input}\nno title\n:::\n") == [
+        (1, "activity has no minutes"),
+        (2, "an activity starts with a '### Title' line"),
+    ]
 
 
 def test_notes_outside_slides():

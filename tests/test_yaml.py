@@ -20,7 +20,9 @@ def test_lines_are_counted_from_the_given_first_line():
 
 
 def test_alias_is_refused_before_expansion():
-    bomb = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n' + "".join(f"{c}: &{c} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n" for p, c in zip("abcdefgh", "bcdefghi", strict=True))
+    bomb = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n' + "".join(
+        f"{c}: &{c} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n" for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+    )
     doc, problems = load_yaml(bomb, P, first_line=2)
     assert doc is None
     assert [p.format() for p in problems] == ["x.yml:2: anchors (&name) are not allowed\n  hint: write the value out in full"]

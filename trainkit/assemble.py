@@ -45,7 +45,9 @@ def matches(lesson: Lesson, profile: Profile) -> bool:
     return profile.max_level is None or lesson.level.rank <= profile.max_level.rank
 
 
-def select_lessons(curriculum: Curriculum, profile: Profile, extra: tuple[str, ...] = (), dropped: tuple[str, ...] = (), budget: int | None = None) -> Selection:
+def select_lessons(
+    curriculum: Curriculum, profile: Profile, extra: tuple[str, ...] = (), dropped: tuple[str, ...] = (), budget: int | None = None
+) -> Selection:
     """Resolve a profile (plus a workshop's extra and dropped lessons) to an ordered Selection."""
     lessons = curriculum.lessons
     chosen = {ident for ident, lesson in lessons.items() if matches(lesson, profile)}
@@ -55,14 +57,30 @@ def select_lessons(curriculum: Curriculum, profile: Profile, extra: tuple[str, .
     pulled_in = _pull_in_prerequisites(chosen, curriculum)
     problems: list[Problem] = []
     for ident in sorted(excluded & set(pulled_in)):
-        problems.append(warning(profile.path, profile.lines.get("exclude"), f"'{ident}' is excluded, but {_names(pulled_in[ident])} builds on it, so it is included", f"exclude {_names(pulled_in[ident])} too to drop it"))
+        problems.append(
+            warning(
+                profile.path,
+                profile.lines.get("exclude"),
+                f"'{ident}' is excluded, but {_names(pulled_in[ident])} builds on it, so it is included",
+                f"exclude {_names(pulled_in[ident])} too to drop it",
+            )
+        )
     ordered = order_lessons([lessons[i] for i in chosen | set(pulled_in)], curriculum)
     selection = Selection(profile=profile, lessons=tuple(ordered), pulled_in=pulled_in)
     budget = budget if budget is not None else profile.time_budget
     if budget is not None and selection.total_minutes > budget:
-        problems.append(warning(profile.path, profile.lines.get("time_budget"), f"profile '{profile.id}' needs {selection.total_minutes} minutes of teaching, over its budget of {budget} minutes", "raise time_budget, or exclude some lessons"))
+        problems.append(
+            warning(
+                profile.path,
+                profile.lines.get("time_budget"),
+                f"profile '{profile.id}' needs {selection.total_minutes} minutes of teaching, over its budget of {budget} minutes",
+                "raise time_budget, or exclude some lessons",
+            )
+        )
     if not ordered:
-        problems.append(warning(profile.path, None, f"profile '{profile.id}' selects no lessons", "check its audiences, topics and max_level"))
+        problems.append(
+            warning(profile.path, None, f"profile '{profile.id}' selects no lessons", "check its audiences, topics and max_level")
+        )
     return Selection(profile=profile, lessons=selection.lessons, pulled_in=pulled_in, problems=tuple(problems))
 
 

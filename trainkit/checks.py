@@ -39,12 +39,26 @@ def check_lesson(lesson: Lesson, curriculum: Curriculum, today: dt.date) -> list
         for value in values:
             if value not in known:
                 hint = did_you_mean(value, known, kind)
-                problems.append(error(lesson.path, lesson.line_of(kind), f"'{value}' is not a known {kind[:-1] if kind == 'topics' else 'audience'}", f"{hint}; a curriculum adds its own in curriculum.yml under '{kind}:'"))
+                problems.append(
+                    error(
+                        lesson.path,
+                        lesson.line_of(kind),
+                        f"'{value}' is not a known {kind[:-1] if kind == 'topics' else 'audience'}",
+                        f"{hint}; a curriculum adds its own in curriculum.yml under '{kind}:'",
+                    )
+                )
     for prerequisite in lesson.prerequisites:
         if prerequisite == lesson.id:
             problems.append(error(lesson.path, lesson.line_of("prerequisites"), "a lesson cannot be its own prerequisite", None))
         elif prerequisite not in curriculum.lessons:
-            problems.append(error(lesson.path, lesson.line_of("prerequisites"), f"unknown prerequisite '{prerequisite}'", did_you_mean(prerequisite, curriculum.lessons, "lessons")))
+            problems.append(
+                error(
+                    lesson.path,
+                    lesson.line_of("prerequisites"),
+                    f"unknown prerequisite '{prerequisite}'",
+                    did_you_mean(prerequisite, curriculum.lessons, "lessons"),
+                )
+            )
     problems += _check_review(lesson, today)
     problems += check_body(lesson.path, lesson.body, lesson.folder, curriculum.source_language)
     for translation in lesson.translations.values():
@@ -55,11 +69,32 @@ def check_lesson(lesson: Lesson, curriculum: Curriculum, today: dt.date) -> list
 def _check_review(lesson: Lesson, today: dt.date) -> list[Problem]:
     line = lesson.line_of("review_by") or lesson.line_of("reviewed")
     if lesson.review_by < today:
-        return [error(lesson.path, line, f"the security advice was due for review on {lesson.review_by.isoformat()}", "check every fact and tool against current sources, then update 'reviewed' and 'review_by'")]
+        return [
+            error(
+                lesson.path,
+                line,
+                f"the security advice was due for review on {lesson.review_by.isoformat()}",
+                "check every fact and tool against current sources, then update 'reviewed' and 'review_by'",
+            )
+        ]
     if (lesson.review_by - today).days <= REVIEW_SOON_DAYS:
-        return [warning(lesson.path, line, f"the security advice is due for review on {lesson.review_by.isoformat()}", "plan a review of the lesson's facts before then")]
+        return [
+            warning(
+                lesson.path,
+                line,
+                f"the security advice is due for review on {lesson.review_by.isoformat()}",
+                "plan a review of the lesson's facts before then",
+            )
+        ]
     if lesson.reviewed > today:
-        return [error(lesson.path, lesson.line_of("reviewed"), f"'reviewed' is in the future ({lesson.reviewed.isoformat()})", "use the date the facts were checked")]
+        return [
+            error(
+                lesson.path,
+                lesson.line_of("reviewed"),
+                f"'reviewed' is in the future ({lesson.reviewed.isoformat()})",
+                "use the date the facts were checked",
+            )
+        ]
     return []
 
 
@@ -72,13 +107,29 @@ def check_body(path: Path, body: Body, folder: Path, lang: str) -> list[Problem]
     for slide in body.slides:
         bullets = sum(1 for line in slide.markdown.split("\n") if re.match(r"^\s{0,3}(?:[-*+]|\d+[.)])\s", line))
         if bullets > MAX_BULLETS:
-            problems.append(warning(path, slide.line, f"slide '{slide.title}' has {bullets} bullets; more than {MAX_BULLETS} will be hard to read", "split it into two slides"))
+            problems.append(
+                warning(
+                    path,
+                    slide.line,
+                    f"slide '{slide.title}' has {bullets} bullets; more than {MAX_BULLETS} will be hard to read",
+                    "split it into two slides",
+                )
+            )
         if not slide.notes.strip():
-            problems.append(warning(path, slide.line, f"slide '{slide.title}' has no speaker notes", "add a '::: notes' block after the slide"))
+            problems.append(
+                warning(path, slide.line, f"slide '{slide.title}' has no speaker notes", "add a '::: notes' block after the slide")
+            )
     if not lang.startswith(("ar", "fa", "ur", "he", "yi", "ps", "sd", "ug", "dv")):
         for text in _all_lines(body):
             if any(ch in BIDI_CONTROLS for ch in text):
-                problems.append(warning(path, None, "bidirectional control characters in left-to-right text can disguise a link or a word", "delete the invisible characters (U+202A–U+202E, U+2066–U+2069)"))
+                problems.append(
+                    warning(
+                        path,
+                        None,
+                        "bidirectional control characters in left-to-right text can disguise a link or a word",
+                        "delete the invisible characters (U+202A–U+202E, U+2066–U+2069)",
+                    )
+                )
                 break
     return problems
 
@@ -93,15 +144,36 @@ def _all_lines(body: Body) -> list[str]:
 def check_image(path: Path, line: int, target: str, alt: str, folder: Path, lang: str) -> list[Problem]:
     problems: list[Problem] = []
     if not alt.strip():
-        problems.append(error(path, line, f"image '{target}' has no alt text", "describe the image for people who cannot see it: ![what it shows](file.svg)"))
+        problems.append(
+            error(
+                path,
+                line,
+                f"image '{target}' has no alt text",
+                "describe the image for people who cannot see it: ![what it shows](file.svg)",
+            )
+        )
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:
-        problems.append(error(path, line, f"image '{target}' is not a file in the lesson folder", "images must be files next to the lesson; remote images would make the pack contact the network"))
+        problems.append(
+            error(
+                path,
+                line,
+                f"image '{target}' is not a file in the lesson folder",
+                "images must be files next to the lesson; remote images would make the pack contact the network",
+            )
+        )
         return problems
     relative = unquote(parts.path)
     candidate = (folder / relative).resolve()
     if relative.startswith(("/", "\\")) or ".." in Path(relative).parts or not _is_within(candidate, folder.resolve()):
-        problems.append(error(path, line, f"image '{target}' is outside the lesson folder", "put the image in the lesson's own folder and refer to it by its name"))
+        problems.append(
+            error(
+                path,
+                line,
+                f"image '{target}' is outside the lesson folder",
+                "put the image in the lesson's own folder and refer to it by its name",
+            )
+        )
         return problems
     if Path(relative).suffix.lower() not in IMAGE_EXTENSIONS:
         problems.append(error(path, line, f"'{target}' is not a supported image type", "use PNG, JPEG, GIF, WebP or SVG"))
@@ -110,7 +182,9 @@ def check_image(path: Path, line: int, target: str, alt: str, folder: Path, lang
     if not (folder / relative).exists() and not localized.exists():
         problems.append(error(path, line, f"missing image '{target}'", f"add {relative} to {folder.name}/, or fix the file name"))
     elif (folder / relative).is_symlink():
-        problems.append(error(path, line, f"image '{target}' is a symbolic link", "copy the image into the lesson folder instead of linking it"))
+        problems.append(
+            error(path, line, f"image '{target}' is a symbolic link", "copy the image into the lesson folder instead of linking it")
+        )
     return problems
 
 
@@ -125,14 +199,42 @@ def _is_within(path: Path, root: Path) -> bool:
 def check_translation(translation: Translation, lesson: Lesson, curriculum: Curriculum) -> list[Problem]:
     problems: list[Problem] = []
     if translation.lang not in curriculum.languages:
-        problems.append(error(translation.path, None, f"'{translation.lang}' is not a language of this curriculum", f"add it to 'languages' in curriculum.yml (now: {', '.join(curriculum.languages)})"))
+        problems.append(
+            error(
+                translation.path,
+                None,
+                f"'{translation.lang}' is not a language of this curriculum",
+                f"add it to 'languages' in curriculum.yml (now: {', '.join(curriculum.languages)})",
+            )
+        )
     if translation.source_fingerprint != lesson.fingerprint:
-        problems.append(warning(translation.path, 2, f"stale translation: the {curriculum.source_language} source changed after it was translated", f"see what changed with: trainkit translate status --lang {translation.lang}; then update the text and run: trainkit translate mark-current {translation.lang} {lesson.id}"))
+        problems.append(
+            warning(
+                translation.path,
+                2,
+                f"stale translation: the {curriculum.source_language} source changed after it was translated",
+                f"see what changed with: trainkit translate status --lang {translation.lang}; then update the text and run: trainkit translate mark-current {translation.lang} {lesson.id}",
+            )
+        )
     missing = lesson.body.block_names() - translation.body.block_names()
     for name in sorted(missing):
-        problems.append(warning(translation.path, None, f"the source has a '::: {name}' block that this translation lacks", "translate the block too, keeping its '::: name' line unchanged"))
+        problems.append(
+            warning(
+                translation.path,
+                None,
+                f"the source has a '::: {name}' block that this translation lacks",
+                "translate the block too, keeping its '::: name' line unchanged",
+            )
+        )
     if len(translation.objectives) not in (0, len(lesson.objectives)):
-        problems.append(warning(translation.path, None, f"{len(translation.objectives)} objectives, but the source has {len(lesson.objectives)}", "translate each objective, one for one"))
+        problems.append(
+            warning(
+                translation.path,
+                None,
+                f"{len(translation.objectives)} objectives, but the source has {len(lesson.objectives)}",
+                "translate each objective, one for one",
+            )
+        )
     problems += check_body(translation.path, translation.body, lesson.folder, translation.lang)
     return problems
 
@@ -154,7 +256,14 @@ def check_prerequisite_cycles(curriculum: Curriculum) -> list[Problem]:
                 if frozenset(cycle) not in reported:
                     reported.add(frozenset(cycle))
                     lesson = curriculum.lessons[ident]
-                    problems.append(error(lesson.path, lesson.line_of("prerequisites"), f"prerequisite cycle: {' → '.join(cycle)}", "a lesson cannot come before itself; remove one of these prerequisites"))
+                    problems.append(
+                        error(
+                            lesson.path,
+                            lesson.line_of("prerequisites"),
+                            f"prerequisite cycle: {' → '.join(cycle)}",
+                            "a lesson cannot come before itself; remove one of these prerequisites",
+                        )
+                    )
             elif nxt not in state:
                 visit(nxt, trail)
         trail.pop()
@@ -172,11 +281,25 @@ def check_profile(profile, curriculum: Curriculum) -> list[Problem]:  # type: ig
         known = getattr(curriculum.vocabulary, kind)
         for value in getattr(profile, kind) or ():
             if value not in known:
-                problems.append(error(profile.path, profile.lines.get(kind), f"'{value}' is not a known {'topic' if kind == 'topics' else 'audience'}", did_you_mean(value, known, kind)))
+                problems.append(
+                    error(
+                        profile.path,
+                        profile.lines.get(kind),
+                        f"'{value}' is not a known {'topic' if kind == 'topics' else 'audience'}",
+                        did_you_mean(value, known, kind),
+                    )
+                )
     for kind in ("include", "exclude"):
         for ident in getattr(profile, kind):
             if ident not in curriculum.lessons:
-                problems.append(error(profile.path, profile.lines.get(kind), f"unknown lesson '{ident}' in {kind}", did_you_mean(ident, curriculum.lessons, "lessons")))
+                problems.append(
+                    error(
+                        profile.path,
+                        profile.lines.get(kind),
+                        f"unknown lesson '{ident}' in {kind}",
+                        did_you_mean(ident, curriculum.lessons, "lessons"),
+                    )
+                )
     return problems
 
 
@@ -185,11 +308,23 @@ def check_glossaries(curriculum: Curriculum) -> list[Problem]:
     for lang, entries in curriculum.glossaries.items():
         path = curriculum.root / "glossary" / f"{lang}.yml"
         if lang not in curriculum.languages:
-            problems.append(error(path, None, f"glossary for '{lang}', which is not a language of this curriculum", f"languages: {', '.join(curriculum.languages)}"))
+            problems.append(
+                error(
+                    path,
+                    None,
+                    f"glossary for '{lang}', which is not a language of this curriculum",
+                    f"languages: {', '.join(curriculum.languages)}",
+                )
+            )
         for entry in entries.values():
             for ident in entry.lessons:
                 if ident not in curriculum.lessons:
-                    problems.append(error(path, None, f"glossary term '{entry.id}' names unknown lesson '{ident}'", did_you_mean(ident, curriculum.lessons, "lessons")))
+                    problems.append(
+                        error(
+                            path,
+                            None,
+                            f"glossary term '{entry.id}' names unknown lesson '{ident}'",
+                            did_you_mean(ident, curriculum.lessons, "lessons"),
+                        )
+                    )
     return problems
-
-

@@ -19,6 +19,7 @@ import click
 
 from . import __version__
 from .errors import ContentError, Problem, UsageError
+from .model import Format
 
 EXIT_CONTENT, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_INTERNAL = 1, 2, 130, 3
 
@@ -68,7 +69,15 @@ def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--curriculum", "curriculum", type=click.Path(path_type=Path, file_okay=False), envvar="TRAINKIT_CURRICULUM", default="curriculum", show_default=True, help="The curriculum folder (or set TRAINKIT_CURRICULUM).")
+@click.option(
+    "--curriculum",
+    "curriculum",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="TRAINKIT_CURRICULUM",
+    default="curriculum",
+    show_default=True,
+    help="The curriculum folder (or set TRAINKIT_CURRICULUM).",
+)
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for internal errors.")
 @click.version_option(__version__, prog_name="trainkit")
 @click.pass_context
@@ -147,7 +156,11 @@ def list_lessons(ctx: Context, as_json: bool) -> None:
     from .report import lesson_rows
 
     curriculum, _ = load(ctx)
-    _emit(lesson_rows(curriculum), as_json, [("id", "ID"), ("level", "LEVEL"), ("duration", "MIN"), ("topics", "TOPICS"), ("languages", "LANGUAGES"), ("title", "TITLE")])
+    _emit(
+        lesson_rows(curriculum),
+        as_json,
+        [("id", "ID"), ("level", "LEVEL"), ("duration", "MIN"), ("topics", "TOPICS"), ("languages", "LANGUAGES"), ("title", "TITLE")],
+    )
 
 
 @list_group.command("profiles")
@@ -159,7 +172,11 @@ def list_profiles(ctx: Context, as_json: bool) -> None:
     from .report import profile_rows
 
     curriculum, _ = load(ctx)
-    _emit(profile_rows(curriculum), as_json, [("id", "ID"), ("total_minutes", "MIN"), ("time_budget", "BUDGET"), ("title", "TITLE"), ("lessons", "LESSONS")])
+    _emit(
+        profile_rows(curriculum),
+        as_json,
+        [("id", "ID"), ("total_minutes", "MIN"), ("time_budget", "BUDGET"), ("title", "TITLE"), ("lessons", "LESSONS")],
+    )
 
 
 @list_group.command("languages")
@@ -171,7 +188,11 @@ def list_languages(ctx: Context, as_json: bool) -> None:
     from .report import language_rows
 
     curriculum, _ = load(ctx)
-    _emit(language_rows(curriculum), as_json, [("code", "CODE"), ("name", "NAME"), ("direction", "DIR"), ("translated", "LESSONS"), ("source", "SOURCE")])
+    _emit(
+        language_rows(curriculum),
+        as_json,
+        [("code", "CODE"), ("name", "NAME"), ("direction", "DIR"), ("translated", "LESSONS"), ("source", "SOURCE")],
+    )
 
 
 @main.group()
@@ -190,6 +211,61 @@ def new_lesson(ctx: Context, lesson_id: str) -> None:
     path = scaffold_lesson(ctx.curriculum, lesson_id, today())
     click.echo(f"Created {path}")
     click.echo("Next: write the lesson, then run: trainkit check")
+
+
+@main.command()
+@click.option("--profile", "profiles", multiple=True, metavar="ID", help="A profile to build (repeatable; default: all).")
+@click.option("--lang", "languages", multiple=True, metavar="CODE", help="A language to build (repeatable; default: all).")
+@click.option(
+    "--format", "formats", multiple=True, type=click.Choice([f.value for f in Format]), help="What to build (repeatable; default: all)."
+)
+@click.option("--paper", type=click.Choice(["a4", "letter"]), default=None, help="Paper size (default: the curriculum's, usually A4).")
+@click.option("--workshop", metavar="FILE", default=None, help="A workshop file: a path, or a name in workshops/.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Packs built at once (default: the number of cores).")
+@click.option(
+    "--out", type=click.Path(path_type=Path, file_okay=False), default="output", show_default=True, help="Where packs are written."
+)
+@click.pass_obj
+@guarded
+def build(ctx: Context, profiles, languages, formats, paper, workshop, jobs, out) -> None:  # type: ignore[no-untyped-def]
+    """Build packs: handout (PDF and HTML), facilitator guide, slides, manifest."""
+    from .pipeline import BuildOptions
+    from .pipeline import build as run_build
+    from .progress import Progress
+    from .workshop import find_workshop
+
+    options = BuildOptions(
+        curriculum=ctx.curriculum,
+        out=out.absolute(),
+        profiles=tuple(profiles),
+        languages=tuple(languages),
+        formats=tuple(Format(f) for f in formats),
+        paper=paper,
+        workshop=find_workshop(workshop, ctx.cwd) if workshop else None,
+        source_date_epoch=os.environ.get("SOURCE_DATE_EPOCH"),
+        today=today(),
+    )
+    with Progress() as progress:
+        report = run_build(options, progress.step)
+    ctx.show(report.warnings + [p for pack in report.packs for p in pack.problems])
+    for pack in report.packs:
+        status = "built" if pack.ok else "FAILED (previous pack kept)"
+        detail = f"{len(pack.files)} files, {pack.pages} pages" if pack.ok else ""
+        click.echo(f"{pack.profile}/{pack.lang}: {status} {detail}".rstrip())
+    built = [p for p in report.packs if p.ok]
+    warnings = sum(not p.is_error for p in report.warnings) + sum(not p.is_error for pack in report.packs for p in pack.problems)
+    click.echo(
+        f"{len(built)} of {len(report.packs)} packs built, {sum(p.pages for p in built)} pages, {warnings} warning{'s' if warnings != 1 else ''}; files are in {display(options.out, ctx.cwd)}/"
+    )
+    if not report.ok:
+        sys.exit(EXIT_CONTENT)
+
+
+def display(path: Path, cwd: Path) -> str:
+    try:
+        return str(path.relative_to(cwd))
+    except ValueError:
+        return str(path)
 
 
 def run() -> None:

@@ -81,3 +81,88 @@ def read_text(path: Path, root: Path, limit: int = MAX_TEXT_BYTES) -> str:
         line = data[: exc.start].count(b"\n") + 1
         raise Refused(f"not valid UTF-8 text (byte 0x{data[exc.start]:02x})", line) from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".svg": "image/svg+xml",
+}
+MAX_IMAGE_PIXELS = 40_000_000
+
+
+def sniff_image(data: bytes, name: str) -> str:
+    """The MIME type of an image whose bytes match its extension; Refused otherwise."""
+    suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    mime = IMAGE_TYPES.get(suffix)
+    if mime is None:
+        raise Refused(f"'{name}' is not a supported image type (PNG, JPEG, GIF, WebP, SVG)")
+    checks = {
+        "image/png": data.startswith(b"\x89PNG\r\n\x1a\n"),
+        "image/jpeg": data.startswith(b"\xff\xd8\xff"),
+        "image/gif": data[:6] in (b"GIF87a", b"GIF89a"),
+        "image/webp": data[:4] == b"RIFF" and data[8:12] == b"WEBP",
+        "image/svg+xml": True,
+    }
+    if not checks[mime]:
+        raise Refused(f"'{name}' does not contain {mime.split('/')[1].upper()} data")
+    if mime == "image/svg+xml":
+        check_svg(data, name)
+    size = _pixel_size(data, mime)
+    if size and size[0] * size[1] > MAX_IMAGE_PIXELS:
+        raise Refused(f"'{name}' is {size[0]}×{size[1]} pixels; the limit is {MAX_IMAGE_PIXELS:,} pixels")
+    return mime
+
+
+def check_svg(data: bytes, name: str) -> None:
+    """An SVG from a lesson may not have a DTD, entities, scripts or any external reference."""
+    import re
+
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise Refused(f"'{name}' is not UTF-8 SVG text") from None
+    lowered = text.lower()
+    if not re.search(r"<svg[\s>]", lowered):
+        raise Refused(f"'{name}' is not an SVG image")
+    if "<!doctype" in lowered or "<!entity" in lowered:
+        raise Refused(f"'{name}' has a DTD or entities, which are not allowed in SVG")
+    if re.search(r"<(script|foreignobject|iframe|object|embed)\b", lowered) or re.search(r"\son\w+\s*=", lowered):
+        raise Refused(f"'{name}' contains script or embedded content")
+    for match in re.finditer(r"""(?:href|src)\s*=\s*["']\s*([^"']*)""", lowered):
+        if not match.group(1).startswith("#"):
+            raise Refused(f"'{name}' refers to '{match.group(1)}'; SVG images may not refer to other files or addresses")
+    for match in re.finditer(r"url\(\s*['\"]?\s*([^)'\"]*)", lowered):
+        if not match.group(1).startswith("#"):
+            raise Refused(f"'{name}' refers to '{match.group(1)}' in a url(); SVG images may not load anything")
+    if "@import" in lowered:
+        raise Refused(f"'{name}' imports a stylesheet; SVG images may not load anything")
+
+
+def _pixel_size(data: bytes, mime: str) -> tuple[int, int] | None:
+    import struct
+
+    if mime == "image/png" and len(data) >= 24:
+        return struct.unpack(">II", data[16:24])
+    if mime == "image/gif" and len(data) >= 10:
+        return struct.unpack("<HH", data[6:10])
+    if mime == "image/jpeg":
+        index = 2
+        while index + 9 < len(data):
+            if data[index] != 0xFF:
+                index += 1
+                continue
+            marker = data[index + 1]
+            length = int.from_bytes(data[index + 2 : index + 4], "big")
+            if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+                height, width = struct.unpack(">HH", data[index + 5 : index + 9])
+                return width, height
+            index += 2 + length
+    if mime == "image/webp" and data[12:16] == b"VP8X" and len(data) >= 30:
+        width = int.from_bytes(data[24:27], "little") + 1
+        height = int.from_bytes(data[27:30], "little") + 1
+        return width, height
+    return None

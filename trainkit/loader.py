@@ -44,7 +44,12 @@ def split_front_matter(text: str, path: Path) -> tuple[str, int, str, int] | Pro
         return error(path, 1, "the file is empty", "a lesson starts with '---', its front matter, '---', then the body")
     lines = text.split("\n")
     if lines[0].strip() != FENCE:
-        return error(path, 1, "the file does not start with '---' front matter", "put the lesson's title, summary and other facts between two '---' lines at the top")
+        return error(
+            path,
+            1,
+            "the file does not start with '---' front matter",
+            "put the lesson's title, summary and other facts between two '---' lines at the top",
+        )
     for index in range(1, len(lines)):
         if lines[index].strip() in (FENCE, "..."):
             body = "\n".join(lines[index + 1 :])
@@ -155,7 +160,11 @@ def _load_lesson(folder: Path, root: Path, source_language: str, problems: list[
     source = folder / f"{source_language}.md"
     if not source.exists() and not source.is_symlink():
         others = sorted(p.name for p in folder.glob("*.md"))
-        hint = f"found {', '.join(others)}; the source-language file must exist too" if others else f"create it with: trainkit new lesson {folder.name}"
+        hint = (
+            f"found {', '.join(others)}; the source-language file must exist too"
+            if others
+            else f"create it with: trainkit new lesson {folder.name}"
+        )
         problems.append(error(folder, None, f"lesson '{folder.name}' has no source-language file {source.name}", hint))
         return None
     parsed = _read_markdown(source, root, problems)
@@ -203,7 +212,11 @@ def _load_lesson(folder: Path, root: Path, source_language: str, problems: list[
 def _load_translation(path: Path, root: Path, problems: list[Problem]) -> Translation | None:
     lang = path.stem
     if not LANG_PATTERN.match(lang):
-        problems.append(error(path, None, f"'{path.name}' is not named after a language code", "a translation is <lang>.md, for example es.md or pt-BR.md"))
+        problems.append(
+            error(
+                path, None, f"'{path.name}' is not named after a language code", "a translation is <lang>.md, for example es.md or pt-BR.md"
+            )
+        )
         return None
     parsed = _read_markdown(path, root, problems)
     if parsed is None:
@@ -212,7 +225,14 @@ def _load_translation(path: Path, root: Path, problems: list[Problem]) -> Transl
     data = doc.data if isinstance(doc.data, dict) else {}
     source_only = [key for key in data if key in schema.SOURCE_ONLY_KEYS]
     for key in source_only:
-        problems.append(error(path, doc.line_of((key,)), f"a translation may not set '{key}'", f"'{key}' is a fact of the lesson and comes from the source-language file; remove it here"))
+        problems.append(
+            error(
+                path,
+                doc.line_of((key,)),
+                f"a translation may not set '{key}'",
+                f"'{key}' is a fact of the lesson and comes from the source-language file; remove it here",
+            )
+        )
     doc.data = {k: v for k, v in data.items() if k not in source_only} if isinstance(doc.data, dict) else doc.data
     meta, found = schema.validate(schema.TranslationMeta, doc, path, "front matter")
     body, body_problems = parse_body(body_text, path, body_line)
@@ -294,7 +314,14 @@ def _load_profiles(root: Path, problems: list[Problem]) -> dict[str, Profile]:
             profiles[ident].descriptions.update({lang: m.description for lang, m in by_lang.items() if m.description})
         else:
             for lang in by_lang:
-                problems.append(error(folder / f"{ident}.{lang}.yml", None, f"translation of unknown profile '{ident}'", f"there is no profiles/{ident}.yml"))
+                problems.append(
+                    error(
+                        folder / f"{ident}.{lang}.yml",
+                        None,
+                        f"translation of unknown profile '{ident}'",
+                        f"there is no profiles/{ident}.yml",
+                    )
+                )
     return profiles
 
 
@@ -327,5 +354,3 @@ def _add_months(date, months):  # type: ignore[no-untyped-def]
     year, month = divmod(date.month - 1 + months, 12)
     day = min(date.day, 28)
     return date.replace(year=date.year + year, month=month + 1, day=day)
-
-

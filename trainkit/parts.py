@@ -59,7 +59,14 @@ def parse_body(text: str, path: Path, first_line: int) -> tuple[Body, list[Probl
             continue
         if CLOSE_RE.match(raw):
             if not stack:
-                problems.append(error(path, line_no, "':::' closes a block that was never opened", "remove it, or open the block with '::: slides' (or another block name)"))
+                problems.append(
+                    error(
+                        path,
+                        line_no,
+                        "':::' closes a block that was never opened",
+                        "remove it, or open the block with '::: slides' (or another block name)",
+                    )
+                )
                 continue
             done = stack.pop()
             if stack:
@@ -91,7 +98,14 @@ def _open_block(match: re.Match[str], line_no: int, stack: list[_Open], path: Pa
     elif name == "notes" and not (stack and stack[-1].name == "slides"):
         problems.append(error(path, line_no, "'::: notes' must be inside a '::: slides' block, after the slide it belongs to", None))
     elif name != "notes" and stack:
-        problems.append(error(path, line_no, f"'::: {name}' cannot be inside '::: {stack[-1].name}'", f"close '::: {stack[-1].name}' (line {stack[-1].line}) with ':::' first"))
+        problems.append(
+            error(
+                path,
+                line_no,
+                f"'::: {name}' cannot be inside '::: {stack[-1].name}'",
+                f"close '::: {stack[-1].name}' (line {stack[-1].line}) with ':::' first",
+            )
+        )
     for key in attrs:
         allowed = ATTRIBUTES.get(name, set())
         if key not in allowed:
@@ -155,7 +169,14 @@ def _activity(block: _Open, path: Path, problems: list[Problem]) -> Activity | N
     group = _enum(Group, attrs.get("group"), "group", block.line, path, problems) if "group" in attrs else None
     minutes = attrs.get("minutes", "")
     if not minutes.isdigit() or int(minutes) == 0:
-        problems.append(error(path, block.line, f"activity minutes must be a whole number (found '{minutes}')" if minutes else "activity has no minutes", "for example: ::: activity {phase=discussion minutes=15}"))
+        problems.append(
+            error(
+                path,
+                block.line,
+                f"activity minutes must be a whole number (found '{minutes}')" if minutes else "activity has no minutes",
+                "for example: ::: activity {phase=discussion minutes=15}",
+            )
+        )
         ok = False
     lines = list(block.lines)
     while lines and not lines[0][1].strip():

@@ -32,7 +32,13 @@ def scaffold_lesson(curriculum: Path, lesson_id: str, today: dt.date) -> Path:
     lang = source_language(curriculum)
     template = Template(read_text(TEMPLATES / "lesson.md", TEMPLATES))
     title = lesson_id.replace("-", " ").capitalize()
-    text = template.substitute(title=title, today=today.isoformat(), review_by=today.replace(year=today.year + 1).isoformat() if not (today.month == 2 and today.day == 29) else today.replace(year=today.year + 1, day=28).isoformat())
+    text = template.substitute(
+        title=title,
+        today=today.isoformat(),
+        review_by=today.replace(year=today.year + 1).isoformat()
+        if not (today.month == 2 and today.day == 29)
+        else today.replace(year=today.year + 1, day=28).isoformat(),
+    )
     folder.mkdir(parents=True)
     path = folder / f"{lang}.md"
     path.write_text(text, encoding="utf-8")

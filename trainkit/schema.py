@@ -114,6 +114,8 @@ _FRIENDLY = {
     "int_from_float": "must be a whole number",
     "date_from_datetime_parsing": "must be a date written YYYY-MM-DD",
     "date_parsing": "must be a date written YYYY-MM-DD",
+    "time_parsing": "must be a time written HH:MM",
+    "time_type": "must be a time written HH:MM",
     "string_type": "must be text",
     "list_type": "must be a list",
     "dict_type": "must be a mapping of keys to values",
@@ -128,6 +130,7 @@ _HINTS = {
     "date_from_datetime_parsing": "for example 2026-11-27",
     "date_parsing": "for example 2026-11-27",
     "int_parsing": "write minutes as digits, for example 45",
+    "time_parsing": 'for example "09:30"',
 }
 
 
@@ -135,7 +138,9 @@ def validate(schema: type[M], doc: YamlDoc, path: Path, what: str) -> tuple[M | 
     """Validate loaded YAML against `schema`; every failure becomes a Problem with a line."""
     data = doc.data
     if not isinstance(data, dict):
-        return None, [error(path, doc.line_of(()), f"{what} must be a mapping of keys to values", f"expected keys: {', '.join(schema.model_fields)}")]
+        return None, [
+            error(path, doc.line_of(()), f"{what} must be a mapping of keys to values", f"expected keys: {', '.join(schema.model_fields)}")
+        ]
     try:
         return schema.model_validate(data), []
     except ValidationError as exc:
@@ -155,9 +160,19 @@ def _problem(schema: type[_Schema], err: Any, doc: YamlDoc, path: Path) -> Probl
         return error(path, line, f"missing required key '{name}'", None)
     if kind == "enum":
         choices = err.get("ctx", {}).get("expected", "").replace("'", "")
-        return error(path, line, f"'{value}' is not a valid {loc[-1]}", did_you_mean(str(value), [c.strip() for c in choices.replace(" or ", ",").split(",") if c.strip()], f"{loc[-1]} is one of"))
+        return error(
+            path,
+            line,
+            f"'{value}' is not a valid {loc[-1]}",
+            did_you_mean(str(value), [c.strip() for c in choices.replace(" or ", ",").split(",") if c.strip()], f"{loc[-1]} is one of"),
+        )
     if kind == "string_pattern_mismatch" and loc and loc[-1] == "source_fingerprint":
-        return error(path, line, f"source_fingerprint '{value}' is not a fingerprint", "it is 16 hex digits written by 'translate new'; run 'translate mark-current' to set it")
+        return error(
+            path,
+            line,
+            f"source_fingerprint '{value}' is not a fingerprint",
+            "it is 16 hex digits written by 'translate new'; run 'translate mark-current' to set it",
+        )
     message = _FRIENDLY.get(kind, err["msg"].lower())
     shown = f" (found '{value}')" if isinstance(value, str | int) and not isinstance(value, bool) else ""
     return error(path, line, f"'{name}' {message}{shown}", _HINTS.get(kind))
@@ -171,3 +186,21 @@ def _fields_at(schema: type[_Schema], loc: tuple[Any, ...]) -> list[str]:
             return list(getattr(model, "model_fields", {}))
         model = field.annotation
     return list(model.model_fields)
+
+
+class WorkshopMeta(_Schema):
+    profile: Text
+    title: str = ""
+    date: dt.date | None = None
+    place: str = ""
+    trainer: str = ""
+    start: dt.time = dt.time(9, 0)
+    end: dt.time = dt.time(17, 30)
+    days: Annotated[int, Field(gt=0, le=30)] | None = None
+    add: TextList = []
+    drop: TextList = []
+    time_budget: Minutes | None = None
+    lunch_at: dt.time = dt.time(12, 30)
+    lunch_minutes: Annotated[int, Field(ge=0, le=180)] = 60
+    break_every: Annotated[int, Field(gt=0, le=600)] = 90
+    break_minutes: Annotated[int, Field(ge=0, le=120)] = 15

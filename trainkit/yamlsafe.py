@@ -103,7 +103,9 @@ def _convert(node: Node, key: Key, doc: YamlDoc, problems: list[Problem], path: 
     line = node.start_mark.line + 1 + offset
     doc.lines.setdefault(key, line)
     if node.tag not in _DEFAULT_TAGS:
-        problems.append(error(path, line, f"YAML tags such as '{node.tag}' are not allowed", "remove the tag; values are read as plain text"))
+        problems.append(
+            error(path, line, f"YAML tags such as '{node.tag}' are not allowed", "remove the tag; values are read as plain text")
+        )
         return None
     if isinstance(node, ScalarNode):
         if node.style is None and node.value in NULL_WORDS:

@@ -1,0 +1,215 @@
+"""Templates → HTML strings. Jinja2 with autoescape and StrictUndefined; no WeasyPrint here.
+
+In: a PackView and options. Out: the HTML of the handout (print or screen) and the
+guide. Lesson text reaches templates only as sanitised Markup values: it is never
+compiled as a template.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from babel.dates import format_time
+from markupsafe import Markup
+
+from . import ui
+from .agenda import Day
+from .i18n import is_rtl, language_name
+from .views import PackView
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction; it is translated where it is shown."""
+    return message
+
+
+LEVELS = {"beginner": N_("Beginner"), "intermediate": N_("Intermediate"), "advanced": N_("Advanced")}
+PHASES = {
+    "activity": N_("Activity"),
+    "discussion": N_("Discussion"),
+    "input": N_("Input"),
+    "deepening": N_("Deepening"),
+    "synthesis": N_("Synthesis"),
+}
+GROUPS = {"individual": N_("Individual"), "pairs": N_("Pairs"), "small-groups": N_("Small groups"), "whole-group": N_("Whole group")}
+TOPICS = {"foundations": N_("Foundations"), "encryption": N_("Encryption"), "anonymity": N_("Anonymity"), "pseudonyms": N_("Pseudonyms")}
+AUDIENCES = {"journalist": N_("Journalists"), "whrd": N_("Women human rights defenders")}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Workshop:
+    """What a trainer's workshop file adds to the cover and agenda."""
+
+    title: str = ""
+    date: str = ""
+    place: str = ""
+    trainer: str = ""
+
+
+@cache
+def environment(lang: str, templates: Path = TEMPLATES) -> jinja2.Environment:
+    """One environment per language, with that language's UI catalog installed."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.install_gettext_translations(ui.translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    return env
+
+
+def css_string(text: str) -> Markup:
+    """A CSS string literal that cannot break out of its declaration."""
+    escaped = "".join(ch if ch.isalnum() or ch in " .,:;!?()-–—_'/" or ord(ch) > 127 else f"\\{ord(ch):x} " for ch in text)
+    return Markup(f'"{escaped}"')
+
+
+def css_page_footer(pattern: str) -> Markup:
+    """'Page {page} of {pages}' (translated) → a CSS content value with page counters."""
+    parts = re.split(r"(\{page\}|\{pages\})", pattern)
+    out = []
+    for part in parts:
+        if part == "{page}":
+            out.append("counter(page)")
+        elif part == "{pages}":
+            out.append("counter(pages)")
+        elif part:
+            out.append(str(css_string(part)))
+    return Markup(" ".join(out) or "counter(page)")
+
+
+class Renderer:
+    """Renders one pack's documents in one language."""
+
+    def __init__(self, pack: PackView, *, paper: str, date: dt.date, workshop: Workshop | None = None, footer_title: str | None = None):
+        self.pack = pack
+        self.lang = pack.lang
+        self.env = environment(pack.lang)
+        self.gettext = ui.translations(pack.lang).gettext
+        self.paper = paper
+        self.date = date
+        self.workshop = workshop
+        self.footer_title = footer_title
+
+    def _(self, message: str) -> str:
+        return self.gettext(message)
+
+    def duration(self, minutes: int) -> str:
+        hours, rest = divmod(minutes, 60)
+        if hours and rest:
+            return self._("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": rest}
+        if hours:
+            return self._("%(hours)s h") % {"hours": hours}
+        return self._("%(minutes)s min") % {"minutes": rest}
+
+    def clock(self, time: dt.time) -> str:
+        try:
+            return format_time(time, format="short", locale=self.lang.replace("-", "_"))
+        except (ValueError, LookupError):
+            return time.strftime("%H:%M")
+
+    def context(self, **extra: Any) -> dict[str, Any]:
+        pack = self.pack
+        curriculum = pack.curriculum
+        titles = {view.id: view.title for view in pack.lessons}
+        profile = pack.selection.profile
+        lang, source = self.lang, curriculum.source_language
+
+        def label(table: dict[str, str], kind: str):  # type: ignore[no-untyped-def]
+            def lookup(ident: str) -> str:
+                if ident in table:
+                    return self._(table[ident])
+                return curriculum.vocabulary.label(kind, ident, lang, source)
+
+            return lookup
+
+        def lesson_title(ident: str) -> str:
+            return titles.get(ident) or (curriculum.lessons[ident].title if ident in curriculum.lessons else ident)
+
+        materials = list(dict.fromkeys(item for view in pack.lessons for item in view.lesson.materials))
+        summary = {
+            "curriculum_title": curriculum.title_in(lang),
+            "profile_title": profile.title_in(lang),
+            "language_name": language_name(lang),
+            "source_language": source,
+            "source_language_name": language_name(source, lang),
+            "source_dir": "rtl" if is_rtl(source) else "ltr",
+            "lessons": pack.lessons,
+            "fallbacks": pack.fallbacks,
+            "total_minutes": pack.selection.total_minutes,
+            "budget": profile.time_budget,
+            "over_budget": profile.time_budget is not None and pack.selection.total_minutes > profile.time_budget,
+            "glossary": pack.glossary,
+            "has_checklist": any(view.checklist for view in pack.lessons),
+            "materials": materials,
+            "extras": [],
+        }
+        context = {
+            "lang": lang,
+            "dir": "rtl" if is_rtl(lang) else "ltr",
+            "pack": _Namespace(summary),
+            "date": ui.long_date(self.date, lang),
+            "workshop": self.workshop,
+            "page_size": "A4" if self.paper == "a4" else "letter",
+            "page_footer": css_page_footer(self._("Page {page} of {pages}")),
+            "footer_title": css_string(self.footer_title if self.footer_title is not None else profile.title_in(lang)),
+            "duration": self.duration,
+            "clock": self.clock,
+            "long_date": lambda d: ui.long_date(d, lang),
+            "level_label": label(LEVELS, "levels"),
+            "phase_label": label(PHASES, "phases"),
+            "group_label": label(GROUPS, "groups"),
+            "titles": titles,
+            "topic_labels": lambda idents: ", ".join(label(TOPICS, "topics")(i) for i in idents),
+            "lesson_titles": lambda idents: Markup(", ").join(lesson_title(i) for i in idents),
+            "script": False,
+        }
+        context.update(extra)
+        return context
+
+    def handout(self, medium: str) -> str:
+        """The participant handout; medium 'print' (PDF) or 'screen' (the HTML file)."""
+        extras = []
+        if self.pack.glossary:
+            extras.append(_Namespace({"id": "glossary", "title": self._("Glossary")}))
+        if any(view.checklist for view in self.pack.lessons):
+            extras.append(_Namespace({"id": "after-the-workshop", "title": self._("After the workshop")}))
+        context = self.context(medium=medium, document_title=self._title("Participant handout"))
+        context["pack"].extras = extras
+        return self.env.get_template("handout.html.j2").render(context)
+
+    def guide(self, days: tuple[Day, ...]) -> str:
+        context = self.context(medium="print", days=days, document_title=self._title("Facilitator guide"))
+        context["pack"].extras = [
+            _Namespace({"id": "agenda", "title": self._("Agenda")}),
+            _Namespace({"id": "materials", "title": self._("Materials checklist")}),
+        ]
+        return self.env.get_template("guide.html.j2").render(context)
+
+    def _title(self, kind: str) -> str:
+        profile = self.pack.selection.profile
+        if self.footer_title is not None:
+            return self.footer_title
+        return f"{profile.title_in(self.lang)}: {self._(kind)}"
+
+
+class _Namespace:
+    """Attribute access over a dict, for template contexts (StrictUndefined still applies)."""
+
+    def __init__(self, values: dict[str, Any]):
+        self.__dict__.update(values)
+
+    def __getattr__(self, name: str) -> Any:
+        raise AttributeError(name)

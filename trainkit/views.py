@@ -1,0 +1,188 @@
+"""Localize a Selection for one language: per-lesson fallback, then HTML-ready views.
+
+In: Curriculum, Selection, language. Out: PackView (frozen), where every text
+field is sanitised HTML (markupsafe.Markup) and every id has its label.
+Each lesson uses its translation when one exists, else the source language.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from markupsafe import Markup
+
+from .assemble import Selection
+from .markup import VIRTUAL_SCHEME, list_items, render_inline, render_markdown
+from .model import Body, Curriculum, Lesson
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SlideView:
+    title: Markup
+    html: Markup
+    notes: Markup
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ActivityView:
+    title: Markup
+    phase: str
+    minutes: int
+    group: str | None
+    html: Markup
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LessonView:
+    id: str
+    lesson: Lesson
+    lang: str
+    fallback: bool
+    stale: bool
+    title: Markup
+    summary: Markup
+    objectives: tuple[Markup, ...]
+    participant: Markup
+    keypoints: tuple[Markup, ...]
+    checklist: tuple[Markup, ...]
+    facilitator: Markup
+    slides: tuple[SlideView, ...]
+    activities: tuple[ActivityView, ...]
+    pulled_in_by: tuple[str, ...]
+
+    @property
+    def duration(self) -> int:
+        return self.lesson.duration
+
+    @property
+    def source_path(self) -> Path:
+        translation = self.lesson.translations.get(self.lang)
+        return translation.path if translation and not self.fallback else self.lesson.path
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GlossaryView:
+    term: str
+    definition: str
+    fallback: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PackView:
+    curriculum: Curriculum
+    selection: Selection
+    lang: str
+    lessons: tuple[LessonView, ...]
+    glossary: tuple[GlossaryView, ...]
+
+    @property
+    def fallbacks(self) -> tuple[LessonView, ...]:
+        return tuple(view for view in self.lessons if view.fallback)
+
+    @property
+    def stale(self) -> tuple[LessonView, ...]:
+        return tuple(view for view in self.lessons if view.stale)
+
+
+def image_url(lesson: Lesson, lang: str, name: str) -> str | None:
+    """The virtual URL of a lesson image, preferring `<stem>.<lang><ext>` when it exists."""
+    path = Path(name)
+    for candidate in (f"{path.stem}.{lang}{path.suffix}", name):
+        file = lesson.folder / candidate
+        if file.is_file() and not file.is_symlink():
+            return f"{VIRTUAL_SCHEME}lesson/{lesson.id}/{candidate}"
+    return None
+
+
+def localize_lesson(lesson: Lesson, lang: str, pulled_in_by: tuple[str, ...] = ()) -> LessonView:
+    """One lesson in `lang`: its translation when there is one, else the source (a fallback)."""
+    translation = lesson.translations.get(lang)
+    if translation is not None:
+        title, summary, body = translation.title, translation.summary or lesson.summary, translation.body
+        objectives = translation.objectives or lesson.objectives
+        fallback, stale = False, translation.source_fingerprint != lesson.fingerprint
+    else:
+        title, summary, body, objectives = lesson.title, lesson.summary, lesson.body, lesson.objectives
+        fallback, stale = True, False
+    used = lang if translation is not None else None
+
+    def resolve(name: str) -> str | None:
+        return image_url(lesson, used or "", name)
+
+    def md(text: str) -> Markup:
+        return Markup(render_markdown(text, resolve))
+
+    return LessonView(
+        id=lesson.id,
+        lesson=lesson,
+        lang=lang if not fallback else "",
+        fallback=fallback,
+        stale=stale,
+        title=Markup(render_inline(title)),
+        summary=Markup(render_inline(summary)),
+        objectives=tuple(Markup(render_inline(o)) for o in objectives),
+        participant=md(body.participant),
+        keypoints=tuple(Markup(i) for i in list_items(body.keypoints)),
+        checklist=tuple(Markup(i) for i in list_items(body.checklist)),
+        facilitator=md(body.facilitator),
+        slides=_slides(body, md),
+        activities=tuple(
+            ActivityView(
+                title=Markup(render_inline(a.title)),
+                phase=a.phase.value,
+                minutes=a.minutes,
+                group=a.group.value if a.group else None,
+                html=md(a.markdown),
+            )
+            for a in body.activities
+        ),
+        pulled_in_by=pulled_in_by,
+    )
+
+
+def _slides(body: Body, md) -> tuple[SlideView, ...]:  # type: ignore[no-untyped-def]
+    return tuple(SlideView(title=Markup(render_inline(s.title)), html=md(s.markdown), notes=md(s.notes)) for s in body.slides)
+
+
+def localize_pack(curriculum: Curriculum, selection: Selection, lang: str) -> PackView:
+    """Every lesson of the selection in `lang` (with fallback), and the glossary of their terms."""
+    views = []
+    for lesson in selection.lessons:
+        view = localize_lesson(lesson, lang, selection.pulled_in.get(lesson.id, ()))
+        if lang == curriculum.source_language:
+            view = _as_source(view, lang)
+        views.append(view)
+    return PackView(
+        curriculum=curriculum, selection=selection, lang=lang, lessons=tuple(views), glossary=_glossary(curriculum, selection, lang)
+    )
+
+
+def _as_source(view: LessonView, lang: str) -> LessonView:
+    from dataclasses import replace
+
+    return replace(view, lang=lang, fallback=False)
+
+
+def _glossary(curriculum: Curriculum, selection: Selection, lang: str) -> tuple[GlossaryView, ...]:
+    ids = set(selection.ids)
+    source = curriculum.glossaries.get(curriculum.source_language, {})
+    local = curriculum.glossaries.get(lang, {})
+    entries = []
+    for ident, entry in source.items():
+        if not ids & set(entry.lessons):
+            continue
+        translated = local.get(ident)
+        chosen = translated or entry
+        entries.append(
+            GlossaryView(term=chosen.term, definition=chosen.definition, fallback=translated is None and lang != curriculum.source_language)
+        )
+    return tuple(sorted(entries, key=lambda e: e.term.casefold()))
+
+
+def build_date(epoch: str | None) -> dt.date:
+    """The build date: from SOURCE_DATE_EPOCH when set (reproducible builds), else today (UTC)."""
+    if epoch is None:
+        return dt.datetime.now(dt.UTC).date()
+    return dt.datetime.fromtimestamp(int(epoch), dt.UTC).date()
