@@ -4,7 +4,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-# System libraries WeasyPrint needs, and fonts with the glyphs our languages use.
+# System libraries WeasyPrint needs, fonts with the glyphs our languages use, and
+# Chromium for the browser test of the slides (driven by Playwright, never downloaded).
 DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 \
                    fonts-noto-core fonts-dejavu-core
 
@@ -13,6 +14,8 @@ DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-su
 pack: deps $(STAMP)
 	$(PY) build.py build
 
+# Target-specific: the tests also need Chromium; `make pack` does not.
+test: DEBIAN_PACKAGES += chromium
 test: deps $(STAMP)
 	$(PY) -m pytest -q
 

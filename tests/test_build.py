@@ -52,7 +52,7 @@ def test_every_pack_has_its_files(built):
     for profile in ("journalist", "whrd"):
         for lang in ("en", "es"):
             names = sorted(p.name for p in (out / profile / lang).iterdir())
-            assert names == ["guide.pdf", "handout.html", "handout.pdf", "manifest.json"]
+            assert names == ["guide.pdf", "handout.html", "handout.pdf", "manifest.json", "slides.html", "slides.pdf"]
     assert "4 of 4 packs built" in output
 
 
@@ -131,7 +131,7 @@ def test_manifest_lists_every_file_with_its_hash(built):
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["profile"]["id"] == "whrd" and manifest["language"] == "en" and manifest["paper"] == "a4"
     assert manifest["build_date"] == "2026-01-01"
-    assert [f["name"] for f in manifest["files"]] == ["guide.pdf", "handout.html", "handout.pdf"]
+    assert [f["name"] for f in manifest["files"]] == ["guide.pdf", "handout.html", "handout.pdf", "slides.html", "slides.pdf"]
     for entry in manifest["files"]:
         data = (folder / entry["name"]).read_bytes()
         assert entry["size"] == len(data) and entry["sha256"] == hashlib.sha256(data).hexdigest()

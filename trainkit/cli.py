@@ -222,12 +222,13 @@ def new_lesson(ctx: Context, lesson_id: str) -> None:
 @click.option("--paper", type=click.Choice(["a4", "letter"]), default=None, help="Paper size (default: the curriculum's, usually A4).")
 @click.option("--workshop", metavar="FILE", default=None, help="A workshop file: a path, or a name in workshops/.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="Packs built at once (default: the number of cores).")
+@click.option("--notes", "slide_notes", is_flag=True, help="Print speaker notes under each slide in slides.pdf.")
 @click.option(
     "--out", type=click.Path(path_type=Path, file_okay=False), default="output", show_default=True, help="Where packs are written."
 )
 @click.pass_obj
 @guarded
-def build(ctx: Context, profiles, languages, formats, paper, workshop, jobs, out) -> None:  # type: ignore[no-untyped-def]
+def build(ctx: Context, profiles, languages, formats, paper, workshop, jobs, slide_notes, out) -> None:  # type: ignore[no-untyped-def]
     """Build packs: handout (PDF and HTML), facilitator guide, slides, manifest."""
     from .pipeline import BuildOptions
     from .pipeline import build as run_build
@@ -244,6 +245,7 @@ def build(ctx: Context, profiles, languages, formats, paper, workshop, jobs, out
         workshop=find_workshop(workshop, ctx.cwd) if workshop else None,
         source_date_epoch=os.environ.get("SOURCE_DATE_EPOCH"),
         today=today(),
+        slide_notes=slide_notes,
     )
     with Progress() as progress:
         report = run_build(options, progress.step)

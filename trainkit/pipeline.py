@@ -45,6 +45,7 @@ class BuildOptions:
     workshop: Path | None = None
     source_date_epoch: str | None = None
     today: dt.date | None = None
+    slide_notes: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -120,7 +121,7 @@ def build(options: BuildOptions, progress: Callable[[str], None] = lambda _: Non
     epoch = parse_epoch(options.source_date_epoch)
     curriculum, problems, plan = prepare(options)
     profiles, languages = resolve_targets(curriculum, options, plan)
-    formats = options.formats or (Format.HANDOUT, Format.GUIDE)
+    formats = options.formats or tuple(Format)
     report = BuildReport(warnings=[p for p in problems if not p.is_error] + list(plan.warnings if plan else ()))
     options.out.mkdir(parents=True, exist_ok=True)
     clean_leftovers(options.out)
@@ -163,7 +164,7 @@ def build_pack(
     staging = Staging(folder)
     pages = 0
     try:
-        documents = render_documents(renderer, pack, formats, days, writer)
+        documents = render_documents(renderer, pack, formats, days, writer, options.slide_notes)
         written = []
         for name, data, count in documents:
             staging.write(name, data)
@@ -196,7 +197,7 @@ def build_pack(
 
 
 def render_documents(
-    renderer: Renderer, pack: PackView, formats: tuple[Format, ...], days, writer: PdfWriter
+    renderer: Renderer, pack: PackView, formats: tuple[Format, ...], days, writer: PdfWriter, slide_notes: bool = False
 ) -> list[tuple[str, bytes, int]]:  # type: ignore[no-untyped-def]
     documents = []
     if Format.HANDOUT in formats:
@@ -210,7 +211,7 @@ def render_documents(
     if Format.SLIDES in formats:
         from .slides import render_slides
 
-        documents += render_slides(renderer, pack, writer)
+        documents += render_slides(renderer, pack, writer, slide_notes)
     return documents
 
 

@@ -1,0 +1,123 @@
+"""Fonts: which installed files the documents use, embedded subsets for the HTML deck,
+and the missing-glyph check.
+
+In: text and a language. Out: @font-face CSS with WOFF2 data URIs (subset to the
+characters used), or the characters no installed font of the stack can draw.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import subprocess
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+# The families the templates ask for, in order; fontconfig finds their files.
+LATIN = ("Noto Sans", "DejaVu Sans")
+SCRIPT_FAMILIES = (
+    "Noto Naskh Arabic",
+    "Noto Sans Arabic",
+    "Noto Sans Hebrew",
+    "Noto Sans Devanagari",
+    "Noto Sans Bengali",
+    "Noto Sans Ethiopic",
+    "Noto Sans Myanmar",
+    "DejaVu Sans Mono",
+)
+STACK = LATIN + SCRIPT_FAMILIES
+
+
+@dataclass(frozen=True, slots=True)
+class FontFile:
+    family: str
+    path: Path
+    weight: int
+
+
+@cache
+def find_font(family: str, bold: bool = False) -> FontFile | None:
+    """The installed file for a family (exact family match only), via fc-match."""
+    pattern = f"{family}:weight={'bold' if bold else 'regular'}"
+    try:
+        result = subprocess.run(["fc-match", "-f", "%{family}\n%{file}", pattern], capture_output=True, text=True, timeout=20, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    lines = result.stdout.split("\n")
+    if result.returncode != 0 or len(lines) < 2 or family not in lines[0].split(","):
+        return None
+    path = Path(lines[1])
+    return FontFile(family, path, 700 if bold else 400) if path.is_file() else None
+
+
+@cache
+def _cmap(path: Path) -> frozenset[int]:
+    from fontTools.ttLib import TTFont
+
+    with TTFont(path, lazy=True, fontNumber=0) as font:
+        return frozenset(font.getBestCmap() or {})
+
+
+def installed_stack() -> list[FontFile]:
+    return [font for family in STACK if (font := find_font(family)) is not None]
+
+
+def missing_glyphs(text: str) -> list[str]:
+    """Characters of `text` that no font of the stack can draw (controls and spaces ignored)."""
+    fonts = installed_stack()
+    if not fonts:
+        return []
+    covered: set[int] = set()
+    for font in fonts:
+        covered |= _cmap(font.path)
+    missing = []
+    for char in sorted(set(text)):
+        if unicodedata.category(char)[0] in "CZ" or ord(char) in covered:
+            continue
+        if unicodedata.category(char) == "Mn" and not unicodedata.name(char, ""):
+            continue
+        missing.append(char)
+    return missing
+
+
+def describe(char: str) -> str:
+    return f"'{char}' (U+{ord(char):04X} {unicodedata.name(char, 'UNNAMED')})"
+
+
+def embedded_faces(text: str, family_alias: str = "Trainkit") -> tuple[str, str]:
+    """@font-face rules with subset WOFF2 data for `text`, and the font-family stack to use."""
+    from fontTools import subset
+
+    wanted = {ord(c) for c in text} | set(range(0x20, 0x7F))
+    faces, names = [], []
+    for index, family in enumerate((*LATIN[:1], *SCRIPT_FAMILIES[:3])):
+        regular = find_font(family)
+        if regular is None:
+            continue
+        cmap = _cmap(regular.path)
+        if index > 0 and not (wanted - set(range(0x20, 0x7F))) & cmap:
+            continue  # this script is not used in the deck
+        name = f"{family_alias} {index}"
+        names.append(f'"{name}"')
+        for font in (regular, find_font(family, bold=True)):
+            if font is None:
+                continue
+            options = subset.Options()
+            options.flavor = "woff2"
+            options.layout_features = ["*"]
+            options.name_IDs = ["*"]
+            options.notdef_outline = True
+            subsetter = subset.Subsetter(options)
+            source = subset.load_font(str(font.path), options)
+            subsetter.populate(unicodes=wanted & _cmap(font.path))
+            subsetter.subset(source)
+            buffer = io.BytesIO()
+            subset.save_font(source, buffer, options)
+            data = base64.b64encode(buffer.getvalue()).decode("ascii")
+            faces.append(
+                f'@font-face {{ font-family: "{name}"; font-weight: {font.weight}; src: url(data:font/woff2;base64,{data}) format("woff2"); }}'
+            )
+    stack = ", ".join([*names, '"Noto Sans"', '"DejaVu Sans"', '"Noto Naskh Arabic"', "sans-serif"])
+    return "\n".join(faces), stack

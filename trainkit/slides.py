@@ -1,0 +1,111 @@
+"""Slides: a pack's lessons → one self-contained HTML deck (with speaker view) and a 16:9 PDF.
+
+In: a Renderer (language, pack, workshop) and the PDF writer. Out: slides.html
+(CSS, script, images and font subsets inlined; CSP default-src 'none' with a
+hash for our one script) and slides.pdf (one 1280×720 page per slide, or with
+speaker notes under each slide).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from markupsafe import Markup
+
+from . import fonts
+from .render import TEMPLATES, Renderer
+from .views import LessonView, PackView
+
+AGENDA_PER_SLIDE = 10
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeckSlide:
+    kind: str  # title, agenda, section, content
+    title: Markup = Markup("")
+    html: Markup = Markup("")
+    notes: Markup = Markup("")
+    view: LessonView | None = None
+    number: int = 0
+    items: tuple[Any, ...] = ()
+    start: int = 1
+    part: str = ""
+    lesson_title: Markup = Markup("")
+
+
+def deck_slides(renderer: Renderer, pack: PackView) -> list[DeckSlide]:
+    """Title, agenda, then per lesson a section slide followed by the lesson's own slides."""
+    _ = renderer._
+    slides = [
+        DeckSlide(
+            kind="title",
+            notes=Markup("<p>{}</p>").format(_("Welcome everyone; agree on how the group will keep each other safe during the workshop.")),
+        )
+    ]
+    items = [{"title": view.title, "minutes": view.duration} for view in pack.lessons]
+    chunks = [items[i : i + AGENDA_PER_SLIDE] for i in range(0, len(items), AGENDA_PER_SLIDE)] or [[]]
+    for index, chunk in enumerate(chunks):
+        part = f"{index + 1}/{len(chunks)}" if len(chunks) > 1 else ""
+        first = index * AGENDA_PER_SLIDE + 1
+        half = (len(chunk) + 1) // 2
+        columns = ({"start": first, "entries": chunk[:half]}, {"start": first + half, "entries": chunk[half:]})
+        slides.append(
+            DeckSlide(
+                kind="agenda",
+                items=columns,
+                start=first,
+                part=part,
+                notes=Markup("<p>{}</p>").format(_("Walk through the plan for the day and agree on breaks.")),
+            )
+        )
+    for number, view in enumerate(pack.lessons, start=1):
+        summary = Markup("<p>{}</p>").format(view.summary) if view.summary else Markup("")
+        slides.append(DeckSlide(kind="section", view=view, number=number, notes=summary))
+        for slide in view.slides:
+            slides.append(DeckSlide(kind="content", title=slide.title, html=slide.html, notes=slide.notes, lesson_title=view.title))
+    return slides
+
+
+def render_deck(renderer: Renderer, pack: PackView, medium: str, with_notes: bool = False) -> str:
+    slides = deck_slides(renderer, pack)
+    extra: dict[str, Any] = {
+        "slides": slides,
+        "medium": medium,
+        "with_notes": with_notes,
+        "document_title": renderer._title("Workshop slides"),
+    }
+    if medium == "screen":
+        script = (TEMPLATES / "slides" / "deck.js").read_text(encoding="utf-8")
+        digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+        text = _visible_text(slides, renderer)
+        faces, stack = fonts.embedded_faces(text)
+        extra.update(script=f"sha256-{digest}", script_source=Markup(script), font_faces=Markup(faces), font_stack=Markup(stack))
+    else:
+        extra.update(
+            font_faces=Markup(""), font_stack=Markup('"Noto Sans", "DejaVu Sans", "Noto Naskh Arabic", "Noto Sans Arabic", sans-serif')
+        )
+    context = renderer.context(**extra)
+    return renderer.env.get_template("slides.html.j2").render(context)
+
+
+def _visible_text(slides: list[DeckSlide], renderer: Renderer) -> str:
+    """Every character the deck may show, so the embedded font subsets can draw it."""
+    parts = [str(s.title) + str(s.html) + str(s.notes) for s in slides]
+    parts += [str(v.title) + " ".join(str(o) for o in v.objectives) + str(v.summary) for v in renderer.pack.lessons]
+    parts.append(str(renderer.context()["pack"].__dict__))
+    parts.append("0123456789:·–—…→←↑↓?/()" + renderer.duration(61) + renderer.duration(60))
+    text = re.sub(r"<[^>]+>", " ", "".join(parts))
+    return text + (TEMPLATES / "slides.html.j2").read_text(encoding="utf-8")
+
+
+def render_slides(renderer: Renderer, pack: PackView, writer, with_notes: bool = False) -> list[tuple[str, bytes, int]]:  # type: ignore[no-untyped-def]
+    """slides.html and slides.pdf for one pack."""
+    from .pipeline import inline_images
+
+    html = inline_images(render_deck(renderer, pack, "screen"), pack.curriculum.root / "lessons")
+    pdf, pages = writer.render(render_deck(renderer, pack, "print", with_notes))
+    return [("slides.html", html.encode("utf-8"), 0), ("slides.pdf", pdf, pages)]
