@@ -236,6 +236,32 @@ def check_translation(translation: Translation, lesson: Lesson, curriculum: Curr
             )
         )
     problems += check_body(translation.path, translation.body, lesson.folder, translation.lang)
+    problems += check_link_parity(translation, lesson, curriculum)
+    return problems
+
+
+def check_link_parity(translation: Translation, lesson: Lesson, curriculum: Curriculum) -> list[Problem]:
+    """A translation links to exactly the source's addresses and images (or reviewed local equivalents)."""
+    problems: list[Problem] = []
+    hint = "a translation keeps the source's links; a localized page must be listed under 'link_equivalents' in curriculum.yml after review"
+    for is_image in (False, True):
+        source = {ref.target.strip() for ref in lesson.body.refs if ref.is_image == is_image}
+        seen: set[str] = set()
+        for ref in translation.body.refs:
+            target = ref.target.strip()
+            if ref.is_image != is_image or target in source or target in seen:
+                continue
+            seen.add(target)
+            if not is_image and any(target in curriculum.link_equivalents.get(s, ()) for s in source):
+                continue
+            kind = "image" if is_image else "link"
+            problems.append(error(translation.path, ref.line, f"{kind} '{target}' is not in the source lesson", hint))
+        present = {ref.target.strip() for ref in translation.body.refs if ref.is_image == is_image}
+        for target in sorted(source - present):
+            if not is_image and any(eq in present for eq in curriculum.link_equivalents.get(target, ())):
+                continue
+            kind = "image" if is_image else "link"
+            problems.append(error(translation.path, None, f"the source has the {kind} '{target}', which this translation lacks", hint))
     return problems
 
 

@@ -263,6 +263,84 @@ def build(ctx: Context, profiles, languages, formats, paper, workshop, jobs, sli
         sys.exit(EXIT_CONTENT)
 
 
+@main.group()
+def translate() -> None:
+    """Translator workflow: scaffold, status, mark-current."""
+
+
+@translate.command("new")
+@click.argument("lang")
+@click.argument("lesson_id")
+@click.option("--add-language", is_flag=True, help="Add LANG to curriculum.yml if it is not there yet.")
+@click.pass_obj
+@guarded
+def translate_new(ctx: Context, lang: str, lesson_id: str, add_language: bool) -> None:
+    """Create lessons/LESSON/LANG.md from the current source, ready to translate."""
+    from .translate import scaffold_translation
+
+    curriculum, _ = load(ctx)
+    path = scaffold_translation(curriculum, lang, lesson_id, add_language)
+    click.echo(f"Created {display(path, ctx.cwd)}")
+    click.echo("Translate the title, summary, objectives and the whole body; keep the '::: …' lines, links and image names.")
+    click.echo("Then run: trainkit check")
+
+
+@translate.command("status")
+@click.option("--lang", "languages", multiple=True, metavar="CODE", help="Only this language (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Every lesson's status and the source changes, as JSON.")
+@click.pass_obj
+@guarded
+def translate_status(ctx: Context, languages: tuple[str, ...], as_json: bool) -> None:
+    """Per language: which lessons are current, stale (and what changed) or missing."""
+    from .translate import status_report
+
+    curriculum, _ = load(ctx)
+    targets = list(languages) or [code for code in curriculum.languages if code != curriculum.source_language]
+    for lang in targets:
+        if lang not in curriculum.languages or lang == curriculum.source_language:
+            others = [c for c in curriculum.languages if c != curriculum.source_language]
+            raise UsageError(
+                f"'{lang}' is not a translation language of this curriculum", f"languages: {', '.join(others) or '(none yet)'}"
+            )
+    report = status_report(curriculum, targets)
+    if as_json:
+        rows = [{k: v for k, v in entry.items() if not k.startswith("_")} for entry in report]
+        click.echo(json.dumps({"source_language": curriculum.source_language, "languages": rows}, indent=2, ensure_ascii=False))
+        return
+    for entry in report:
+        click.echo(
+            f"{entry['language']} ({entry['name']}): {entry['translated']} of {entry['lessons_total']} lessons translated ({entry['coverage']}%); "
+            f"{entry['current']} current, {entry['stale']} stale, {entry['missing']} missing"
+        )
+        for status in entry["_statuses"]:
+            click.echo(f"  {status.status:<8} {status.id}")
+        for status in entry["_statuses"]:
+            if status.status == "stale":
+                click.echo(f"\n{entry['language']}/{status.id} is stale: the source changed after it was translated.")
+                click.echo(
+                    status.changes.rstrip()
+                    if status.changes
+                    else "  (the old source is not known: compare the translation with the source by hand)"
+                )
+                click.echo(f"When the translation is updated, run: trainkit translate mark-current {entry['language']} {status.id}")
+        if entry is not report[-1]:
+            click.echo()
+
+
+@translate.command("mark-current")
+@click.argument("lang")
+@click.argument("lesson_id")
+@click.pass_obj
+@guarded
+def translate_mark_current(ctx: Context, lang: str, lesson_id: str) -> None:
+    """Record that LANG's translation of LESSON now matches the current source."""
+    from .translate import mark_current
+
+    curriculum, _ = load(ctx)
+    path = mark_current(curriculum, lang, lesson_id)
+    click.echo(f"{display(path, ctx.cwd)} now records the current source.")
+
+
 def display(path: Path, cwd: Path) -> str:
     try:
         return str(path.relative_to(cwd))

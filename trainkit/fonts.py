@@ -74,9 +74,8 @@ def missing_glyphs(text: str) -> list[str]:
         covered |= _cmap(font.path)
     missing = []
     for char in sorted(set(text)):
-        if unicodedata.category(char)[0] in "CZ" or ord(char) in covered:
-            continue
-        if unicodedata.category(char) == "Mn" and not unicodedata.name(char, ""):
+        # Controls, format characters (ZWJ, bidi marks) and separators are not drawn.
+        if unicodedata.category(char) in ("Cc", "Cf", "Zs", "Zl", "Zp") or ord(char) in covered:
             continue
         missing.append(char)
     return missing

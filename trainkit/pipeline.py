@@ -158,6 +158,11 @@ def build_pack(
     if plan and (late := days_warning(plan, len(days))):
         problems.append(late)
     problems += fallback_warnings(pack, curriculum)
+    problems += catalog_warnings(lang)
+    glyphs = glyph_problems(pack)
+    if glyphs:
+        folder = options.out / profile_id / lang
+        return PackResult(profile=profile_id, lang=lang, folder=folder, problems=tuple(problems + glyphs))
     details = plan.details if plan else None
     renderer = Renderer(pack, paper=paper, date=date, workshop=details)
     folder = options.out / profile_id / lang
@@ -226,6 +231,48 @@ def inline_images(html: str, lessons_root: Path) -> str:
         return f'src="data:{mime};base64,{base64.b64encode(data).decode("ascii")}"'
 
     return VIRTUAL_SRC.sub(data_uri, html)
+
+
+def catalog_warnings(lang: str) -> list[Problem]:
+    from . import ui
+
+    if ui.has_catalog(lang):
+        return []
+    return [
+        warning(
+            None,
+            None,
+            f"no UI catalog for '{lang}': headings and labels in the {lang} packs are in English",
+            f"create one with: pybabel init -i trainkit/locale/trainkit.pot -d trainkit/locale -D trainkit -l {lang}",
+        )
+    ]
+
+
+def glyph_problems(pack: PackView) -> list[Problem]:
+    """A character no installed font can draw fails the pack, naming it and the lesson."""
+    from .fonts import describe, missing_glyphs
+
+    found = []
+    for view in pack.lessons:
+        parts = [view.title, view.summary, *view.objectives, view.participant, *view.keypoints, *view.checklist, view.facilitator]
+        parts += [s.title + s.html + s.notes for s in view.slides] + [a.title + a.html for a in view.activities]
+        text = html_text("".join(str(p) for p in parts))
+        for char in missing_glyphs(text):
+            found.append(
+                error(
+                    view.source_path,
+                    None,
+                    f"{describe(char)} has no glyph in the installed fonts; it would print as an empty box",
+                    "install a font that has it (for example from fonts-noto), or replace the character",
+                )
+            )
+    return found
+
+
+def html_text(html: str) -> str:
+    import html as html_module
+
+    return html_module.unescape(re.sub(r"<[^>]+>", " ", html))
 
 
 def fallback_warnings(pack: PackView, curriculum: Curriculum) -> list[Problem]:

@@ -1,0 +1,159 @@
+"""The translator workflow: scaffold, current/stale/missing with the changes shown, mark-current,
+right-to-left output, the missing-glyph check and the UI-catalog fallback."""
+
+import json
+import shutil
+import subprocess
+
+from conftest import lesson_text
+from pypdf import PdfReader
+
+from trainkit.loader import fingerprint
+
+
+def status(cli, root, *args):
+    result = cli("--curriculum", root, "translate", "status", "--json", *args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def by_id(report, lang):
+    entry = next(e for e in report["languages"] if e["language"] == lang)
+    return entry, {lesson["id"]: lesson for lesson in entry["lessons"]}
+
+
+def test_scaffold_then_statuses(cli, mini):
+    result = cli("--curriculum", mini, "translate", "new", "es", "beta")
+    assert result.exit_code == 0, result.output
+    text = (mini / "lessons" / "beta" / "es.md").read_text()
+    assert f"source_fingerprint: {fingerprint((mini / 'lessons' / 'beta' / 'en.md').read_text())}" in text
+    assert "title: Beta encryption" in text and "::: slides" in text and "topics:" not in text
+    assert cli("--curriculum", mini, "check").exit_code == 0
+    entry, lessons = by_id(status(cli, mini), "es")
+    assert {i: lesson["status"] for i, lesson in lessons.items()} == {"alpha": "current", "beta": "current", "gamma": "missing"}
+    assert (entry["current"], entry["stale"], entry["missing"], entry["coverage"]) == (2, 0, 1, 66.7)
+    assert cli("--curriculum", mini, "translate", "new", "es", "beta").exit_code == 2  # never overwrites
+
+
+def test_source_edit_makes_translation_stale_and_shows_what_changed(cli, mini):
+    cli("--curriculum", mini, "translate", "new", "es", "beta")
+    source = mini / "lessons" / "beta" / "en.md"
+    source.write_text(source.read_text().replace("Beta participant text.", "Beta participant text, now with a new warning about backups."))
+    _, lessons = by_id(status(cli, mini, "--lang", "es"), "es")
+    assert lessons["beta"]["status"] == "stale"
+    assert "-Beta participant text." in lessons["beta"]["changes"]
+    assert "+Beta participant text, now with a new warning about backups." in lessons["beta"]["changes"]
+    assert lessons["beta"]["changes_from"] == "snapshot"
+    text = cli("--curriculum", mini, "translate", "status", "--lang", "es").output
+    assert "stale    beta" in text and "trainkit translate mark-current es beta" in text
+    check = cli("--curriculum", mini, "check")
+    assert check.exit_code == 0 and "lessons/beta/es.md:2: warning: stale translation" in check.output
+    assert cli("--curriculum", mini, "check", "--strict").exit_code == 1
+    assert cli("--curriculum", mini, "translate", "mark-current", "es", "beta").exit_code == 0
+    _, lessons = by_id(status(cli, mini, "--lang", "es"), "es")
+    assert lessons["beta"]["status"] == "current"
+
+
+def test_stale_diff_from_git_when_there_is_no_snapshot(cli, mini):
+    git = ["git", "-c", "user.email=t@example.org", "-c", "user.name=T", "-C", str(mini)]
+    subprocess.run(["git", "init", "-q", str(mini)], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "start"], check=True)
+    cli("--curriculum", mini, "translate", "new", "es", "beta")
+    assert "source_commit: " in (mini / "lessons" / "beta" / "es.md").read_text()
+    shutil.rmtree(mini / ".trainkit")
+    source = mini / "lessons" / "beta" / "en.md"
+    source.write_text(source.read_text() + "\nA new closing paragraph.\n")
+    _, lessons = by_id(status(cli, mini), "es")
+    assert lessons["beta"]["status"] == "stale" and lessons["beta"]["changes_from"] == "git"
+    assert "+A new closing paragraph." in lessons["beta"]["changes"]
+
+
+def test_new_language_needs_add_language(cli, mini):
+    result = cli("--curriculum", mini, "translate", "new", "sw", "alpha")
+    assert result.exit_code == 2 and "--add-language" in result.output
+    assert cli("--curriculum", mini, "translate", "new", "sw", "alpha", "--add-language").exit_code == 0
+    assert "languages: [en, es, sw]" in (mini / "curriculum.yml").read_text()
+    entry, lessons = by_id(status(cli, mini, "--lang", "sw"), "sw")
+    assert lessons["alpha"]["status"] == "current" and lessons["gamma"]["status"] == "missing"
+    assert cli("--curriculum", mini, "translate", "new", "xx-nope", "alpha").exit_code == 2
+    assert cli("--curriculum", mini, "translate", "new", "es", "ghost").exit_code == 2
+
+
+def test_structural_drift_is_a_warning(cli, mini):
+    path = mini / "lessons" / "alpha" / "es.md"
+    text = path.read_text()
+    start = text.index("::: slides")
+    end = text.index("::: activity")
+    path.write_text(text[:start] + text[end:])
+    result = cli("--curriculum", mini, "check")
+    assert "lessons/alpha/es.md: warning: the source has a '::: slides' block that this translation lacks" in result.output
+
+
+ARABIC = """\
+---
+title: "أساسيات التشفير"
+summary: "من يملك المفتاح؟"
+objectives:
+  - "اشرح الفرق بين أنواع التشفير."
+source_fingerprint: {print}
+---
+
+## لماذا يهم هذا
+
+يستخدم تطبيق Signal التشفير من طرف إلى طرف منذ عام 2016، ويحمي أكثر من 40 مليون مستخدم.
+
+::: slides
+## من يستطيع قراءة رسالتك؟
+- بطاقة بريدية
+
+::: notes
+ابدأ بالبطاقة البريدية.
+:::
+:::
+"""
+
+
+def arabic_curriculum(make_curriculum, extra_en=""):
+    source = (
+        lesson_text(title="Encryption basics")
+        + extra_en
+        + "\n::: slides\n## Who can read it?\n- A postcard\n\n::: notes\nStart here.\n:::\n:::\n"
+    )
+    profile = "title: Journalists\naudiences: [journalist]\n"
+    files = {
+        "curriculum.yml": "title: Test\nsource_language: en\nlanguages: [en, ar, fr]\n",
+        "lessons/a/en.md": source,
+        "lessons/a/ar.md": ARABIC.format(print=fingerprint(source)),
+        "profiles/p.yml": profile,
+    }
+    return make_curriculum(files)
+
+
+def test_arabic_pack_is_right_to_left_with_arabic_text(cli, make_curriculum, tmp_path):
+    root = arabic_curriculum(make_curriculum)
+    result = cli("--curriculum", root, "build", "--lang", "ar", "--format", "handout", "--format", "slides", "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "out" / "p" / "ar" / "handout.html").read_text()
+    assert '<html lang="ar" dir="rtl">' in html
+    assert '<html lang="ar" dir="rtl">' in (tmp_path / "out" / "p" / "ar" / "slides.html").read_text()
+    text = "\n".join(page.extract_text() for page in PdfReader(tmp_path / "out" / "p" / "ar" / "handout.pdf").pages)
+    assert "التشفير" in text and "Signal" in text and "2016" in text
+
+
+def test_missing_ui_catalog_falls_back_to_english_with_a_warning(cli, make_curriculum, tmp_path):
+    root = arabic_curriculum(make_curriculum)
+    result = cli("--curriculum", root, "build", "--lang", "fr", "--format", "handout", "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert "no UI catalog for 'fr'" in result.output
+    text = PdfReader(tmp_path / "out" / "p" / "fr" / "handout.pdf").pages[1].extract_text()
+    assert "Contents" in text
+
+
+def test_missing_glyph_fails_the_pack_and_names_the_character(cli, make_curriculum, tmp_path):
+    root = arabic_curriculum(make_curriculum, extra_en="\nA private-use sign: \ue000\n")
+    (root / "lessons" / "a" / "ar.md").unlink()
+    result = cli("--curriculum", root, "build", "--lang", "en", "--format", "handout", "--out", tmp_path / "out")
+    assert result.exit_code == 1
+    assert "lessons/a/en.md: '\ue000' (U+E000 UNNAMED) has no glyph in the installed fonts" in result.output
+    assert not (tmp_path / "out" / "p" / "en").exists()
