@@ -50,7 +50,7 @@ def test_workshop_file_sets_times_details_and_lessons(cli, mini, tmp_path):
     assert "Newsroom safety day" in guide and "Community hall" in guide and "10:00" in guide
     assert "Beta encryption" not in guide
     assert "needs 30 minutes of teaching" not in result.output  # alpha alone is 30 minutes: within budget
-    assert [p.name for p in (tmp_path / "out").iterdir()] == ["journalist"]
+    assert [p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith(".")] == ["journalist"]
 
 
 def test_workshop_file_errors(cli, mini, tmp_path):

@@ -246,12 +246,13 @@ def build(ctx: Context, profiles, languages, formats, paper, workshop, jobs, sli
         source_date_epoch=os.environ.get("SOURCE_DATE_EPOCH"),
         today=today(),
         slide_notes=slide_notes,
+        jobs=jobs,
     )
     with Progress() as progress:
         report = run_build(options, progress.step)
     ctx.show(report.warnings + [p for pack in report.packs for p in pack.problems])
     for pack in report.packs:
-        status = "built" if pack.ok else "FAILED (previous pack kept)"
+        status = ("up to date" if pack.reused else "built") if pack.ok else "FAILED (previous pack kept)"
         detail = f"{len(pack.files)} files, {pack.pages} pages" if pack.ok else ""
         click.echo(f"{pack.profile}/{pack.lang}: {status} {detail}".rstrip())
     built = [p for p in report.packs if p.ok]

@@ -8,7 +8,9 @@ characters used), or the characters no installed font of the stack can draw.
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
+import os
 import subprocess
 import unicodedata
 from dataclasses import dataclass
@@ -85,11 +87,14 @@ def describe(char: str) -> str:
     return f"'{char}' (U+{ord(char):04X} {unicodedata.name(char, 'UNNAMED')})"
 
 
-def embedded_faces(text: str, family_alias: str = "Trainkit") -> tuple[str, str]:
-    """@font-face rules with subset WOFF2 data for `text`, and the font-family stack to use."""
-    from fontTools import subset
+@cache
+def embedded_faces(text: str, cache_dir: Path | None = None, family_alias: str = "Trainkit") -> tuple[str, str]:
+    """@font-face rules with subset WOFF2 data for `text`, and the font-family stack to use.
 
-    wanted = {ord(c) for c in text} | set(range(0x20, 0x7F))
+    Memoized: callers pass the same text (all of a language's curriculum text) for
+    every pack in that language, so each subset is made once per build.
+    """
+    wanted = frozenset({ord(c) for c in text} | set(range(0x20, 0x7F)))
     faces, names = [], []
     for index, family in enumerate((*LATIN[:1], *SCRIPT_FAMILIES[:3])):
         regular = find_font(family)
@@ -103,20 +108,44 @@ def embedded_faces(text: str, family_alias: str = "Trainkit") -> tuple[str, str]
         for font in (regular, find_font(family, bold=True)):
             if font is None:
                 continue
-            options = subset.Options()
-            options.flavor = "woff2"
-            options.layout_features = ["*"]
-            options.name_IDs = ["*"]
-            options.notdef_outline = True
-            subsetter = subset.Subsetter(options)
-            source = subset.load_font(str(font.path), options)
-            subsetter.populate(unicodes=wanted & _cmap(font.path))
-            subsetter.subset(source)
-            buffer = io.BytesIO()
-            subset.save_font(source, buffer, options)
-            data = base64.b64encode(buffer.getvalue()).decode("ascii")
+            data = base64.b64encode(cached_subset(font.path, wanted & _cmap(font.path), cache_dir)).decode("ascii")
             faces.append(
                 f'@font-face {{ font-family: "{name}"; font-weight: {font.weight}; src: url(data:font/woff2;base64,{data}) format("woff2"); }}'
             )
     stack = ", ".join([*names, '"Noto Sans"', '"DejaVu Sans"', '"Noto Naskh Arabic"', "sans-serif"])
     return "\n".join(faces), stack
+
+
+def cached_subset(path: Path, codepoints: frozenset[int], cache_dir: Path | None) -> bytes:
+    """subset_font, kept on disk between builds under `cache_dir` (keyed by font and characters)."""
+    if cache_dir is None:
+        return subset_font(path, codepoints)
+    info = path.stat()
+    key = hashlib.sha256(f"{path}:{info.st_size}:{info.st_mtime_ns}:{sorted(codepoints)}".encode()).hexdigest()
+    cached = cache_dir / "fonts" / f"{key}.woff2"
+    if cached.is_file():
+        return cached.read_bytes()
+    data = subset_font(path, codepoints)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    temporary = cached.with_suffix(f".{os.getpid()}.tmp")
+    temporary.write_bytes(data)
+    temporary.replace(cached)
+    return data
+
+
+@cache
+def subset_font(path: Path, codepoints: frozenset[int]) -> bytes:
+    """A WOFF2 subset of one font file with just these characters (and the shaping they need)."""
+    from fontTools import subset
+
+    options = subset.Options()
+    options.flavor = "woff2"
+    options.layout_features = ["*"]
+    options.notdef_outline = True
+    subsetter = subset.Subsetter(options)
+    source = subset.load_font(str(path), options)
+    subsetter.populate(unicodes=codepoints)
+    subsetter.subset(source)
+    buffer = io.BytesIO()
+    subset.save_font(source, buffer, options)
+    return buffer.getvalue()

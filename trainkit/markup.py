@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import cache
 from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
 
@@ -52,6 +53,12 @@ MARKDOWN_EXTENSIONS = ["tables", "fenced_code", "sane_lists"]  # no attr_list: i
 ImageResolver = Callable[[str], str | None]
 
 
+@cache
+def _converter() -> markdown.Markdown:
+    """One converter per process, reset before every use (building one costs more than converting)."""
+    return markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, output_format="html")
+
+
 def image_name(target: str) -> str | None:
     """The plain file name an image reference points to, or None if it is anything else."""
     parts = urlsplit(target)
@@ -66,7 +73,7 @@ def image_name(target: str) -> str | None:
 
 def render_markdown(text: str, resolve_image: ImageResolver) -> str:
     """Markdown → sanitised HTML; `resolve_image(name)` gives the URL for a lesson image or None."""
-    html = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, output_format="html").convert(text)
+    html = _converter().reset().convert(text)
     # The lesson title is the page's <h1>; a lesson's own '# heading' becomes a section.
     html = re.sub(r"<(/?)h1\b", r"<\1h2", html)
     return sanitize(html, resolve_image)

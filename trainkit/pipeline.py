@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
+import os
 import re
+import shutil
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,7 +28,7 @@ from .files import Refused
 from .loader import load_curriculum
 from .model import Curriculum, Format
 from .output import Staging, clean_leftovers, read_manifest, sha256, write_json
-from .pdf import PdfWriter, RenderError, load_resource
+from .pdf import RenderError, load_resource
 from .render import Renderer, Workshop
 from .views import PackView, localize_pack
 from .workshop import WorkshopPlan, days_warning
@@ -46,6 +49,7 @@ class BuildOptions:
     source_date_epoch: str | None = None
     today: dt.date | None = None
     slide_notes: bool = False
+    jobs: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -58,6 +62,7 @@ class PackResult:
     fallbacks: tuple[str, ...] = ()
     stale: tuple[str, ...] = ()
     problems: tuple[Problem, ...] = ()
+    reused: bool = False
 
     @property
     def ok(self) -> bool:
@@ -116,8 +121,45 @@ def resolve_targets(curriculum: Curriculum, options: BuildOptions, plan: Worksho
     return list(dict.fromkeys(profiles)), list(dict.fromkeys(languages))
 
 
+@dataclass(slots=True)
+class Document:
+    """One output file of a pack: its HTML, and (for PDFs) the rendered bytes once known."""
+
+    name: str
+    html: str
+    key: str
+    data: bytes | None = None
+    pages: int = 0
+    reused: bool = False
+
+
+@dataclass(slots=True)
+class PackPlan:
+    """Everything known about one pack before rendering: its documents and its problems."""
+
+    profile: str
+    lang: str
+    folder: Path
+    pack: PackView | None
+    paper: str = "a4"
+    documents: list[Document] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    previous: dict[str, Any] | None = None
+
+    @property
+    def failed(self) -> bool:
+        return any(p.is_error for p in self.problems)
+
+
 def build(options: BuildOptions, progress: Callable[[str], None] = lambda _: None) -> BuildReport:
-    """Build every requested pack; a failing pack is reported and the others still build."""
+    """Build every requested pack; a failing pack is reported and the others still build.
+
+    First every document's HTML is made (cheap); its cache key is the hash of that
+    HTML plus the images and fonts it uses. Only PDFs whose key changed are sent to
+    the render workers; then each pack is published whole, or not at all.
+    """
+    from .workers import Job, RenderPool
+
     epoch = parse_epoch(options.source_date_epoch)
     curriculum, problems, plan = prepare(options)
     profiles, languages = resolve_targets(curriculum, options, plan)
@@ -125,99 +167,209 @@ def build(options: BuildOptions, progress: Callable[[str], None] = lambda _: Non
     report = BuildReport(warnings=[p for p in problems if not p.is_error] + list(plan.warnings if plan else ()))
     options.out.mkdir(parents=True, exist_ok=True)
     clean_leftovers(options.out)
-    writer = PdfWriter(curriculum.root / "lessons")
     date = (epoch or dt.datetime.now(dt.UTC)).date()
     revision = source_revision(curriculum.root)
+    environment = environment_key()
+    views: dict[tuple[str, str], Any] = {}
+    plans = []
     for profile_id in profiles:
         for lang in languages:
-            progress(f"{profile_id}/{lang}")
-            report.packs.append(build_pack(curriculum, profile_id, lang, formats, options, plan, writer, date, revision))
+            progress(f"preparing {profile_id}/{lang}")
+            plans.append(plan_pack(curriculum, profile_id, lang, formats, options, plan, date, environment, views))
+    jobs = [Job(key=f"{i}/{doc.name}", html=doc.html) for i, pack in enumerate(plans) for doc in pack.documents if doc.data is None]
+    if jobs:
+        pool = RenderPool(curriculum.root / "lessons", min(options.jobs or os.cpu_count() or 1, len(jobs)))
+        total, count = len(jobs), 0
+
+        def done(result) -> None:  # type: ignore[no-untyped-def]
+            nonlocal count
+            count += 1
+            index, name = result.key.split("/", 1)
+            pack = plans[int(index)]
+            progress(f"rendered {pack.profile}/{pack.lang}/{name} ({count} of {total})")
+            if result.error:
+                pack.problems += [
+                    error(_lesson_path_for(m, pack.pack), None, f"{name}: {m}", "the previous pack was left as it was")
+                    for m in result.error
+                ]
+                return
+            document = next(d for d in pack.documents if d.name == name)
+            document.data, document.pages = result.pdf, result.pages
+
+        try:
+            pool.render(jobs, done)
+        except BaseException:
+            pool.terminate()
+            raise
+        pool.close()
+    for pack in plans:
+        report.packs.append(publish_pack(pack, curriculum, formats, date, revision, plan))
+    report.warnings += remove_stale_outputs(options, curriculum, profiles, languages)
     return report
 
 
-def build_pack(
+def plan_pack(
     curriculum: Curriculum,
     profile_id: str,
     lang: str,
     formats: tuple[Format, ...],
     options: BuildOptions,
     plan: WorkshopPlan | None,
-    writer: PdfWriter,
     date: dt.date,
-    revision: str | None,
-) -> PackResult:
-    """Render one profile in one language and publish it, or leave the old pack as it was."""
+    environment: str,
+    views: dict[tuple[str, str], Any] | None = None,
+) -> PackPlan:
+    """Select, localize and template one pack; reuse published files whose inputs did not change."""
     profile = curriculum.profiles[profile_id]
     add, drop, budget = (plan.add, plan.drop, plan.time_budget) if plan and plan.profile == profile_id else ((), (), None)
     selection = select_lessons(curriculum, profile, add, drop, budget)
-    pack = localize_pack(curriculum, selection, lang)
+    pack = localize_pack(curriculum, selection, lang, views)
+    folder = options.out / profile_id / lang
     paper = options.paper or curriculum.paper.value
+    result = PackPlan(profile=profile_id, lang=lang, folder=folder, pack=pack, paper=paper, previous=read_manifest(folder))
     schedule = plan.schedule if plan else Schedule()
     days = plan_days(selection.lessons, schedule)
-    problems = list(selection.problems)
+    result.problems += selection.problems
     if plan and (late := days_warning(plan, len(days))):
-        problems.append(late)
-    problems += fallback_warnings(pack, curriculum)
-    problems += catalog_warnings(lang)
-    glyphs = glyph_problems(pack)
-    if glyphs:
-        folder = options.out / profile_id / lang
-        return PackResult(profile=profile_id, lang=lang, folder=folder, problems=tuple(problems + glyphs))
-    details = plan.details if plan else None
-    renderer = Renderer(pack, paper=paper, date=date, workshop=details)
-    folder = options.out / profile_id / lang
-    staging = Staging(folder)
-    pages = 0
+        result.problems.append(late)
+    result.problems += fallback_warnings(pack, curriculum) + catalog_warnings(lang) + glyph_problems(pack)
+    if result.failed:
+        return result
+    renderer = Renderer(pack, paper=paper, cache_dir=options.out / ".cache", date=date, workshop=plan.details if plan else None)
+    lessons_root = curriculum.root / "lessons"
     try:
-        documents = render_documents(renderer, pack, formats, days, writer, options.slide_notes)
-        written = []
-        for name, data, count in documents:
-            staging.write(name, data)
-            written.append(name)
-            pages += count
-        kept = staging.keep_from_previous([n for f in Format if f not in formats for n in FILES[f]])
-        manifest = make_manifest(pack, paper, date, revision, staging.path, written + kept, read_manifest(folder), details)
-        staging.write("manifest.json", write_json(manifest))
-        staging.publish()
+        for name, html, is_pdf in document_sources(renderer, pack, formats, days, options.slide_notes):
+            if not is_pdf:
+                html = inline_images(html, lessons_root)
+                result.documents.append(Document(name=name, html="", key=_sha(html.encode()), data=html.encode("utf-8")))
+                continue
+            document = Document(name=name, html=html, key=_sha((environment + html + images_key(html, lessons_root)).encode()))
+            reuse_previous(document, result)
+            result.documents.append(document)
     except RenderError as exc:
-        staging.discard()
-        problems += [
-            error(_lesson_path_for(message, pack), None, message, "fix or remove the reference; the previous pack was left as it was")
-            for message in exc.messages
+        result.problems += [
+            error(_lesson_path_for(m, pack), None, m, "fix or remove the reference; the previous pack was left as it was")
+            for m in exc.messages
         ]
-        return PackResult(profile=profile_id, lang=lang, folder=folder, problems=tuple(problems))
+    return result
+
+
+def reuse_previous(document: Document, plan: PackPlan) -> None:
+    """Take the published file when its recorded key matches and its bytes are intact."""
+    previous = {entry["name"]: entry for entry in (plan.previous or {}).get("files", [])}
+    entry = previous.get(document.name)
+    path = plan.folder / document.name
+    if not entry or entry.get("key") != document.key or not path.is_file():
+        return
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() == entry.get("sha256"):
+        document.data, document.pages, document.reused = data, int(entry.get("pages", 0)), True
+
+
+def publish_pack(
+    plan: PackPlan, curriculum: Curriculum, formats: tuple[Format, ...], date: dt.date, revision: str | None, workshop: WorkshopPlan | None
+) -> PackResult:
+    """Write the pack into staging and swap it in; a failed pack leaves the old one untouched."""
+    pack = plan.pack
+    if plan.failed or pack is None:
+        return PackResult(profile=plan.profile, lang=plan.lang, folder=plan.folder, problems=tuple(plan.problems))
+    done = PackResult(
+        profile=plan.profile,
+        lang=plan.lang,
+        folder=plan.folder,
+        files=tuple(sorted([d.name for d in plan.documents] + ["manifest.json"])),
+        pages=sum(d.pages for d in plan.documents),
+        fallbacks=tuple(v.id for v in pack.fallbacks),
+        stale=tuple(v.id for v in pack.stale),
+        problems=tuple(plan.problems),
+        reused=all(d.reused for d in plan.documents if d.html),
+    )
+    staging = Staging(plan.folder)
+    try:
+        for document in plan.documents:
+            staging.write(document.name, document.data or b"")
+        kept = staging.keep_from_previous([n for f in Format if f not in formats for n in FILES[f]])
+        entries = {d.name: {"key": d.key, "pages": d.pages} for d in plan.documents}
+        for entry in (plan.previous or {}).get("files", []):
+            if entry["name"] in kept:
+                entries[entry["name"]] = {"key": entry.get("key"), "pages": entry.get("pages", 0)}
+        details = workshop.details if workshop else None
+        manifest = make_manifest(pack, plan, date, revision, staging.path, entries, details)
+        data = write_json(manifest)
+        if plan.previous is not None and write_json(plan.previous) == data and (plan.folder / "manifest.json").is_file():
+            staging.discard()  # nothing changed: the published pack is already this one
+            return done
+        staging.write("manifest.json", data)
+        staging.publish()
     except BaseException:
         staging.discard()
         raise
     return PackResult(
-        profile=profile_id,
-        lang=lang,
-        folder=folder,
-        files=tuple(sorted([*written, *kept, "manifest.json"])),
-        pages=pages,
-        fallbacks=tuple(v.id for v in pack.fallbacks),
-        stale=tuple(v.id for v in pack.stale),
-        problems=tuple(problems),
+        **{**{f: getattr(done, f) for f in done.__dataclass_fields__}, "files": tuple(sorted([*entries, "manifest.json"])), "reused": False}
     )
 
 
-def render_documents(
-    renderer: Renderer, pack: PackView, formats: tuple[Format, ...], days, writer: PdfWriter, slide_notes: bool = False
-) -> list[tuple[str, bytes, int]]:  # type: ignore[no-untyped-def]
+def document_sources(
+    renderer: Renderer, pack: PackView, formats: tuple[Format, ...], days, slide_notes: bool
+) -> list[tuple[str, str, bool]]:  # type: ignore[no-untyped-def]
+    """(file name, HTML, whether it becomes a PDF) for every requested document."""
     documents = []
     if Format.HANDOUT in formats:
-        data, pages = writer.render(renderer.handout("print"))
-        documents.append(("handout.pdf", data, pages))
-        html = inline_images(renderer.handout("screen"), pack.curriculum.root / "lessons")
-        documents.append(("handout.html", html.encode("utf-8"), 0))
+        documents.append(("handout.pdf", renderer.handout("print"), True))
+        documents.append(("handout.html", renderer.handout("screen"), False))
     if Format.GUIDE in formats:
-        data, pages = writer.render(renderer.guide(days))
-        documents.append(("guide.pdf", data, pages))
+        documents.append(("guide.pdf", renderer.guide(days), True))
     if Format.SLIDES in formats:
-        from .slides import render_slides
+        from .slides import render_deck
 
-        documents += render_slides(renderer, pack, writer, slide_notes)
+        documents.append(("slides.html", render_deck(renderer, pack, "screen"), False))
+        documents.append(("slides.pdf", render_deck(renderer, pack, "print", slide_notes), True))
     return documents
+
+
+def environment_key() -> str:
+    """What else decides a PDF's bytes: our version, WeasyPrint's, and the installed fonts."""
+    import weasyprint
+
+    from .fonts import installed_stack
+
+    fonts = [f"{f.path}:{f.path.stat().st_size}:{f.path.stat().st_mtime_ns}" for f in installed_stack()]
+    return f"trainkit {__version__}; weasyprint {weasyprint.__version__}; " + "; ".join(fonts)
+
+
+def images_key(html: str, lessons_root: Path) -> str:
+    """The hashes of every lesson image a document uses (refused images fail here, early)."""
+    digests = []
+    for url in sorted(set(VIRTUAL_SRC.findall(html))):
+        try:
+            data, _ = load_resource(url, lessons_root)
+        except Refused as refused:
+            raise RenderError([refused.message]) from None
+        digests.append(url + "=" + _sha(data))
+    return ";".join(digests)
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def remove_stale_outputs(options: BuildOptions, curriculum: Curriculum, profiles: list[str], languages: list[str]) -> list[Problem]:
+    """After a full build, remove packs of profiles or languages that no longer exist."""
+    if options.profiles or options.languages or options.workshop:
+        return []
+    removed = []
+    for profile_dir in sorted(p for p in options.out.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")):
+        for pack_dir in sorted(p for p in profile_dir.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")):
+            if (pack_dir / "manifest.json").is_file() and (
+                profile_dir.name not in curriculum.profiles or pack_dir.name not in curriculum.languages
+            ):
+                shutil.rmtree(pack_dir)
+                removed.append(f"{profile_dir.name}/{pack_dir.name}")
+        if not any(profile_dir.iterdir()):
+            profile_dir.rmdir()
+    if not removed:
+        return []
+    return [warning(None, None, f"removed packs whose profile or language no longer exists: {', '.join(removed)}", None)]
 
 
 def inline_images(html: str, lessons_root: Path) -> str:
@@ -304,12 +456,11 @@ def fallback_warnings(pack: PackView, curriculum: Curriculum) -> list[Problem]:
 
 def make_manifest(
     pack: PackView,
-    paper: str,
+    plan: PackPlan,
     date: dt.date,
     revision: str | None,
     folder: Path,
-    files: list[str],
-    previous: dict[str, Any] | None,
+    entries: dict[str, dict[str, Any]],
     workshop: Workshop | None,
 ) -> dict[str, Any]:
     """What a USB-stick copier needs: every file with its hash, the lessons and their languages."""
@@ -324,7 +475,7 @@ def make_manifest(
         "profile": {"id": pack.selection.profile.id, "title": pack.selection.profile.title_in(pack.lang)},
         "language": pack.lang,
         "languages": languages,
-        "paper": paper,
+        "paper": plan.paper,
         "workshop": {"title": workshop.title, "date": workshop.date, "place": workshop.place} if workshop else None,
         "total_minutes": pack.selection.total_minutes,
         "lessons": [
@@ -340,7 +491,17 @@ def make_manifest(
             for view in pack.lessons
         ],
         "fallbacks": [view.id for view in pack.fallbacks],
-        "files": [{"name": name, "size": (folder / name).stat().st_size, "sha256": sha256(folder / name)} for name in sorted(files)],
+        "stale": [view.id for view in pack.stale],
+        "files": [
+            {
+                "name": name,
+                "size": (folder / name).stat().st_size,
+                "sha256": sha256(folder / name),
+                "pages": entries[name].get("pages", 0),
+                "key": entries[name].get("key"),
+            }
+            for name in sorted(entries)
+        ],
     }
 
 
@@ -354,8 +515,8 @@ def source_revision(root: Path) -> str | None:
     return revision if result.returncode == 0 and re.fullmatch(r"[0-9a-f]{40,64}", revision) else None
 
 
-def _lesson_path_for(message: str, pack: PackView) -> Path | None:
-    for view in pack.lessons:
+def _lesson_path_for(message: str, pack: PackView | None) -> Path | None:
+    for view in pack.lessons if pack else ():
         if f"lesson/{view.id}/" in message or f"'{view.id}" in message:
             return view.source_path
     return None

@@ -23,9 +23,9 @@ class Progress:
     def step(self, label: str) -> None:
         self.count += 1
         if self.status:
-            self.status.update(f"Building {label} (pack {self.count})…")
-        else:
-            self.console.print(f"Building {label}…", highlight=False)
+            self.status.update(f"{label[:1].upper()}{label[1:]}…")
+        elif label.startswith("rendered"):
+            self.console.print(f"{label[:1].upper()}{label[1:]}", highlight=False)
 
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:
         if self.status:

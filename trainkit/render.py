@@ -93,8 +93,18 @@ def css_page_footer(pattern: str) -> Markup:
 class Renderer:
     """Renders one pack's documents in one language."""
 
-    def __init__(self, pack: PackView, *, paper: str, date: dt.date, workshop: Workshop | None = None, footer_title: str | None = None):
+    def __init__(
+        self,
+        pack: PackView,
+        *,
+        paper: str,
+        date: dt.date,
+        workshop: Workshop | None = None,
+        footer_title: str | None = None,
+        cache_dir: Path | None = None,
+    ):
         self.pack = pack
+        self.cache_dir = cache_dir
         self.lang = pack.lang
         self.env = environment(pack.lang)
         self.gettext = ui.translations(pack.lang).gettext

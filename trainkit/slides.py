@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,8 +80,7 @@ def render_deck(renderer: Renderer, pack: PackView, medium: str, with_notes: boo
     if medium == "screen":
         script = (TEMPLATES / "slides" / "deck.js").read_text(encoding="utf-8")
         digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
-        text = _visible_text(slides, renderer)
-        faces, stack = fonts.embedded_faces(text)
+        faces, stack = fonts.embedded_faces(language_text(renderer), renderer.cache_dir)
         extra.update(script=f"sha256-{digest}", script_source=Markup(script), font_faces=Markup(faces), font_stack=Markup(stack))
     else:
         extra.update(
@@ -92,14 +90,26 @@ def render_deck(renderer: Renderer, pack: PackView, medium: str, with_notes: boo
     return renderer.env.get_template("slides.html.j2").render(context)
 
 
-def _visible_text(slides: list[DeckSlide], renderer: Renderer) -> str:
-    """Every character the deck may show, so the embedded font subsets can draw it."""
-    parts = [str(s.title) + str(s.html) + str(s.notes) for s in slides]
-    parts += [str(v.title) + " ".join(str(o) for o in v.objectives) + str(v.summary) for v in renderer.pack.lessons]
-    parts.append(str(renderer.context()["pack"].__dict__))
-    parts.append("0123456789:·–—…→←↑↓?/()" + renderer.duration(61) + renderer.duration(60))
-    text = re.sub(r"<[^>]+>", " ", "".join(parts))
-    return text + (TEMPLATES / "slides.html.j2").read_text(encoding="utf-8")
+def language_text(renderer: Renderer) -> str:
+    """Every character a deck in this language may show: the whole curriculum's text in the
+    language and its source, the UI catalog and the templates. The same for every profile,
+    so the font subsets are made once per language (fonts.embedded_faces is memoized)."""
+    from . import ui
+
+    curriculum = renderer.pack.curriculum
+    lang = renderer.lang
+    chars: set[str] = set("0123456789:·–—…→←↑↓?/()")
+    for lesson in curriculum.lessons.values():
+        for path in (lesson.path, *(t.path for code, t in lesson.translations.items() if code == lang)):
+            chars.update(path.read_text(encoding="utf-8"))
+    for profile in curriculum.profiles.values():
+        chars.update(profile.title_in(lang) + profile.title)
+    chars.update(curriculum.title_in(lang) + curriculum.title)
+    catalog = ui.catalog_path(lang)
+    if catalog.is_file():
+        chars.update(catalog.read_text(encoding="utf-8"))
+    chars.update((TEMPLATES / "slides.html.j2").read_text(encoding="utf-8"))
+    return "".join(sorted(chars))
 
 
 def render_slides(renderer: Renderer, pack: PackView, writer, with_notes: bool = False) -> list[tuple[str, bytes, int]]:  # type: ignore[no-untyped-def]

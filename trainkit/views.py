@@ -146,14 +146,26 @@ def _slides(body: Body, md) -> tuple[SlideView, ...]:  # type: ignore[no-untyped
     return tuple(SlideView(title=Markup(render_inline(s.title)), html=md(s.markdown), notes=md(s.notes)) for s in body.slides)
 
 
-def localize_pack(curriculum: Curriculum, selection: Selection, lang: str) -> PackView:
-    """Every lesson of the selection in `lang` (with fallback), and the glossary of their terms."""
+def localize_pack(
+    curriculum: Curriculum, selection: Selection, lang: str, cache: dict[tuple[str, str], LessonView] | None = None
+) -> PackView:
+    """Every lesson of the selection in `lang` (with fallback), and the glossary of their terms.
+
+    `cache` (one per build) keeps each lesson's rendered Markdown per language, so
+    a lesson shared by several profiles is converted once.
+    """
+    from dataclasses import replace
+
+    cache = {} if cache is None else cache
     views = []
     for lesson in selection.lessons:
-        view = localize_lesson(lesson, lang, selection.pulled_in.get(lesson.id, ()))
-        if lang == curriculum.source_language:
-            view = _as_source(view, lang)
-        views.append(view)
+        view = cache.get((lesson.id, lang))
+        if view is None:
+            view = localize_lesson(lesson, lang)
+            if lang == curriculum.source_language:
+                view = _as_source(view, lang)
+            cache[(lesson.id, lang)] = view
+        views.append(replace(view, pulled_in_by=selection.pulled_in.get(lesson.id, ())))
     return PackView(
         curriculum=curriculum, selection=selection, lang=lang, lessons=tuple(views), glossary=_glossary(curriculum, selection, lang)
     )

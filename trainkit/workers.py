@@ -1,0 +1,143 @@
+"""Rendering in worker processes: HTML in, PDF bytes out, within a time and memory budget.
+
+WeasyPrint misbehaves after fork, so workers are spawned; each keeps one
+PdfWriter (fonts loaded once) for all the documents it renders. A document that
+runs over its time budget or its memory budget fails alone; a worker that dies
+is replaced and the remaining documents still build.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_TIME_BUDGET = 300  # seconds per document
+DEFAULT_MEMORY_BUDGET = 2048  # MiB per worker
+
+_writer = None  # this worker's PdfWriter, set by _start (one per process, never shared)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Job:
+    key: str  # caller's id for the document
+    html: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rendered:
+    key: str
+    pdf: bytes = b""
+    pages: int = 0
+    error: list[str] | None = None
+
+
+class _Timeout(Exception):
+    pass
+
+
+def budgets() -> tuple[int, int]:
+    """Time (s) and memory (MiB) budgets; TRAINKIT_TIME_BUDGET / TRAINKIT_MEMORY_BUDGET override."""
+
+    def number(name: str, default: int) -> int:
+        value = os.environ.get(name, "")
+        return int(value) if value.isdigit() and int(value) > 0 else default
+
+    return number("TRAINKIT_TIME_BUDGET", DEFAULT_TIME_BUDGET), number("TRAINKIT_MEMORY_BUDGET", DEFAULT_MEMORY_BUDGET)
+
+
+def _start(lessons_root: str, memory_mib: int) -> None:
+    global _writer
+    import resource
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
+    limit = memory_mib * 1024 * 1024
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ValueError, OSError):
+        pass
+    from .pdf import PdfWriter
+
+    _writer = PdfWriter(Path(lessons_root))
+
+
+def _alarm(signum, frame):  # type: ignore[no-untyped-def]
+    raise _Timeout()
+
+
+def _render(job: Job, seconds: int) -> Rendered:
+    from .pdf import RenderError
+
+    assert _writer is not None
+    signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        pdf, pages = _writer.render(job.html)
+        return Rendered(key=job.key, pdf=pdf, pages=pages)
+    except RenderError as exc:
+        return Rendered(key=job.key, error=exc.messages)
+    except _Timeout:
+        return Rendered(key=job.key, error=[f"rendering took longer than the budget of {seconds} s"])
+    except MemoryError:
+        return Rendered(key=job.key, error=["rendering needed more memory than the budget allows"])
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+class RenderPool:
+    """A pool of spawned workers; `render` yields results as documents finish."""
+
+    def __init__(self, lessons_root: Path, jobs: int):
+        self.lessons_root = lessons_root
+        self.jobs = max(1, jobs)
+        self.seconds, self.memory = budgets()
+        self._executor: ProcessPoolExecutor | None = None
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            context = multiprocessing.get_context("spawn")
+            self._executor = ProcessPoolExecutor(
+                self.jobs, mp_context=context, initializer=_start, initargs=(str(self.lessons_root), self.memory)
+            )
+        return self._executor
+
+    def render(self, jobs: Iterable[Job], done: Callable[[Rendered], None]) -> None:
+        """Render every job; call `done` with each result (errors included) as it arrives."""
+        pending = list(jobs)
+        retried: set[str] = set()
+        while pending:
+            futures: dict[Future[Rendered], Job] = {self._pool().submit(_render, job, self.seconds): job for job in pending}
+            pending = []
+            while futures:
+                finished, _ = wait(futures, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    job = futures.pop(future)
+                    try:
+                        done(future.result())
+                    except BrokenProcessPool:
+                        # A worker died (killed for memory, or crashed): start a fresh pool; try the job once more.
+                        if job.key in retried:
+                            done(Rendered(key=job.key, error=["the renderer stopped (out of memory or crashed) on this document"]))
+                        else:
+                            retried.add(job.key)
+                            pending.append(job)
+            if pending:
+                self.close()
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+    def terminate(self) -> None:
+        """Stop at once (Ctrl-C): kill the workers without waiting for their documents."""
+        if self._executor is not None:
+            for process in list(getattr(self._executor, "_processes", {}).values()):
+                process.kill()
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
