@@ -51,3 +51,12 @@ def test_syntax_error_has_file_line():
     assert doc is None
     assert problems[0].message.startswith("invalid YAML")
     assert problems[0].line >= 10
+
+
+def test_control_character_is_reported_with_its_line():
+    doc, problems = load_yaml("a: 1\nb: x\x1fy\n", P, first_line=2)
+    assert doc is None
+    assert (
+        problems[0].format()
+        == "x.yml:3: invalid YAML: the character U+001F is not allowed in YAML text\n  hint: remove the invisible character"
+    )

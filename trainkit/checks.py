@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from .errors import Problem, did_you_mean, error, warning
+from .files import Refused, read_bytes, sniff_image
 from .model import Body, Curriculum, Lesson, Translation
 
 MAX_BULLETS = 6
@@ -175,16 +176,37 @@ def check_image(path: Path, line: int, target: str, alt: str, folder: Path, lang
             )
         )
         return problems
+    if len(Path(relative).parts) != 1 or relative.startswith("."):
+        problems.append(
+            error(
+                path,
+                line,
+                f"image '{target}' is not a file directly in the lesson folder",
+                "move it next to the lesson file and refer to it by its name alone",
+            )
+        )
+        return problems
     if Path(relative).suffix.lower() not in IMAGE_EXTENSIONS:
         problems.append(error(path, line, f"'{target}' is not a supported image type", "use PNG, JPEG, GIF, WebP or SVG"))
         return problems
     localized = folder / f"{Path(relative).stem}.{lang}{Path(relative).suffix}"
-    if not (folder / relative).exists() and not localized.exists():
+    for file in (localized, folder / relative):
+        if not file.exists() and not file.is_symlink():
+            continue
+        try:
+            sniff_image(read_bytes(file, folder), file.name)
+        except Refused as refused:
+            problems.append(
+                error(
+                    path,
+                    line,
+                    f"image '{file.name}' is refused: {refused.message}",
+                    "use a plain PNG, JPEG, GIF, WebP or SVG file, not a link or a special file",
+                )
+            )
+        break
+    else:
         problems.append(error(path, line, f"missing image '{target}'", f"add {relative} to {folder.name}/, or fix the file name"))
-    elif (folder / relative).is_symlink():
-        problems.append(
-            error(path, line, f"image '{target}' is a symbolic link", "copy the image into the lesson folder instead of linking it")
-        )
     return problems
 
 

@@ -223,12 +223,13 @@ def new_lesson(ctx: Context, lesson_id: str) -> None:
 @click.option("--workshop", metavar="FILE", default=None, help="A workshop file: a path, or a name in workshops/.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="Packs built at once (default: the number of cores).")
 @click.option("--notes", "slide_notes", is_flag=True, help="Print speaker notes under each slide in slides.pdf.")
+@click.option("--discreet", is_flag=True, help="Neutral titles and file names (workshop-notes.pdf), for participants who may be searched.")
 @click.option(
     "--out", type=click.Path(path_type=Path, file_okay=False), default="output", show_default=True, help="Where packs are written."
 )
 @click.pass_obj
 @guarded
-def build(ctx: Context, profiles, languages, formats, paper, workshop, jobs, slide_notes, out) -> None:  # type: ignore[no-untyped-def]
+def build(ctx: Context, profiles, languages, formats, paper, workshop, jobs, slide_notes, discreet, out) -> None:  # type: ignore[no-untyped-def]
     """Build packs: handout (PDF and HTML), facilitator guide, slides, manifest."""
     from .pipeline import BuildOptions
     from .pipeline import build as run_build
@@ -247,6 +248,7 @@ def build(ctx: Context, profiles, languages, formats, paper, workshop, jobs, sli
         today=today(),
         slide_notes=slide_notes,
         jobs=jobs,
+        discreet=discreet,
     )
     with Progress() as progress:
         report = run_build(options, progress.step)
@@ -350,5 +352,22 @@ def display(path: Path, cwd: Path) -> str:
 
 
 def run() -> None:
-    """Entry point for `python build.py` and the `trainkit` console script."""
-    main(prog_name=os.environ.get("TRAINKIT_PROG", "trainkit"))
+    """Entry point for `python build.py` and the `trainkit` console script.
+
+    Click's standalone mode turns Ctrl-C into "Aborted!" and exit 1; we want one
+    line and exit 130 wherever the interrupt lands, so exceptions are mapped here.
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        main.main(prog_name=os.environ.get("TRAINKIT_PROG", "trainkit"), standalone_mode=False)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        click.echo("Interrupted; nothing half-written was kept.", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    sys.exit(0)

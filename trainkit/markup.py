@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 import markdown
 import nh3
+from markupsafe import escape
 
 ALLOWED_TAGS = {
     "p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "a", "em", "strong", "b", "i",
@@ -73,7 +74,11 @@ def image_name(target: str) -> str | None:
 
 def render_markdown(text: str, resolve_image: ImageResolver) -> str:
     """Markdown → sanitised HTML; `resolve_image(name)` gives the URL for a lesson image or None."""
-    html = _converter().reset().convert(text)
+    try:
+        html = _converter().reset().convert(text)
+    except RecursionError:
+        # check reports the shape that causes this (parts.hostile_line); never crash on it here.
+        html = f"<pre>{escape(text)}</pre>"
     # The lesson title is the page's <h1>; a lesson's own '# heading' becomes a section.
     html = re.sub(r"<(/?)h1\b", r"<\1h2", html)
     return sanitize(html, resolve_image)
@@ -108,8 +113,10 @@ def sanitize(html: str, resolve_image: ImageResolver) -> str:
 
 
 def render_inline(text: str) -> str:
-    """One line of Markdown (a title, an objective) → sanitised inline HTML, no <p> wrapper."""
-    html = render_markdown(text, lambda name: None)
+    """One line of Markdown (a title, an objective) → sanitised inline HTML, no <p> wrapper.
+
+    Raw HTML in these one-line fields is shown as text, not interpreted."""
+    html = render_markdown(str(escape(text)), lambda name: None)
     return re.sub(r"^<p>(.*)</p>$", r"\1", html.strip(), flags=re.S)
 
 

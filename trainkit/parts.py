@@ -24,7 +24,28 @@ LINK_RE = re.compile(r"(!?)\[((?:[^\[\]]|\[[^\]]*\])*)\]\(\s*<?([^)\s>]*)>?(?:\s
 REFDEF_RE = re.compile(r"^\s{0,3}\[([^\]]+)\]:\s*<?(\S+?)>?(?:\s+.*)?$")
 AUTOLINK_RE = re.compile(r"<((?:https?|mailto|ftp|file|javascript|data):[^>\s]*)>", re.I)
 RAW_URL_ATTR_RE = re.compile(r"""\b(?:href|src|srcset|poster|data|action|formaction|background|xlink:href)\s*=\s*["']?([^"'\s>]+)""", re.I)
+RAW_IMG_RE = re.compile(r"""<img\b([^>]*)>""", re.I)
+RAW_ATTR_VALUE = r"""\b{}\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))"""
 HEADING_RE = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+NESTING_RE = re.compile(r"^(?:[ \t]*(?:[-*+]|\d{1,9}[.)]|>)(?:[ \t]+|$))+")
+NESTED_MARKER_RE = re.compile(r"(?:[-*+]|\d{1,9}[.)]|>)(?=[ \t]|$)")
+# Limits that keep Markdown rendering linear: Python-Markdown recurses once per nested
+# list marker (a RecursionError past ~500) and its link parser is quadratic in brackets.
+MAX_LINE = 10_000
+MAX_BRACKETS = 200
+MAX_NESTING = 12
+
+
+def hostile_line(line: str) -> str | None:
+    """Why a line is refused before Markdown sees it, or None."""
+    if len(line) > MAX_LINE:
+        return f"a line of {len(line):,} characters is too long (the limit is {MAX_LINE:,})"
+    if line.count("[") + line.count("(") > MAX_BRACKETS:
+        return f"a line with more than {MAX_BRACKETS} brackets cannot be laid out safely"
+    prefix = NESTING_RE.match(line)
+    if prefix and len(NESTED_MARKER_RE.findall(prefix.group(0))) > MAX_NESTING:
+        return f"lists or quotes nested more than {MAX_NESTING} deep on one line"
+    return None
 
 
 @dataclass
@@ -46,6 +67,10 @@ def parse_body(text: str, path: Path, first_line: int) -> tuple[Body, list[Probl
     lines = text.split("\n")
     for offset, raw in enumerate(lines):
         line_no = first_line + offset
+        why = hostile_line(raw)
+        if why:
+            problems.append(error(path, line_no, why, "split the text into shorter lines and flatter lists"))
+            lines[offset] = raw = ""
         target = stack[-1].lines if stack else participant
         if fence is not None:
             target.append((line_no, raw))
@@ -223,8 +248,21 @@ def _find_refs(lines: list[str], first_line: int) -> list[Ref]:
             refs.append(Ref(target=definition.group(2), text=definition.group(1), line=line_no, is_image=False))
         for target in AUTOLINK_RE.findall(raw):
             refs.append(Ref(target=target, text=target, line=line_no, is_image=False))
+        images = set()
+        for attributes in RAW_IMG_RE.findall(raw):
+            src = re.search(RAW_ATTR_VALUE.format("src"), attributes, re.I)
+            if src:
+                alt = re.search(RAW_ATTR_VALUE.format("alt"), attributes, re.I)
+                target = next(g for g in src.groups() if g is not None)
+                images.add(target)
+                refs.append(
+                    Ref(
+                        target=target, text=next((g for g in alt.groups() if g is not None), "") if alt else "", line=line_no, is_image=True
+                    )
+                )
         for target in RAW_URL_ATTR_RE.findall(raw):
-            refs.append(Ref(target=target, text="", line=line_no, is_image=False))
+            if target not in images:
+                refs.append(Ref(target=target, text="", line=line_no, is_image=False))
     return refs
 
 

@@ -34,6 +34,14 @@ from .views import PackView, localize_pack
 from .workshop import WorkshopPlan, days_warning
 
 FILES = {Format.HANDOUT: ("handout.pdf", "handout.html"), Format.GUIDE: ("guide.pdf",), Format.SLIDES: ("slides.html", "slides.pdf")}
+# --discreet: file names that say nothing about digital security, for participants who may be searched.
+DISCREET_NAMES = {
+    "handout.pdf": "workshop-notes.pdf",
+    "handout.html": "workshop-notes.html",
+    "guide.pdf": "session-plan.pdf",
+    "slides.html": "presentation.html",
+    "slides.pdf": "presentation.pdf",
+}
 VIRTUAL_SRC = re.compile(r'src="(trainkit:lesson/[^"]+)"')
 
 
@@ -50,6 +58,7 @@ class BuildOptions:
     today: dt.date | None = None
     slide_notes: bool = False
     jobs: int | None = None
+    discreet: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -235,10 +244,13 @@ def plan_pack(
     result.problems += fallback_warnings(pack, curriculum) + catalog_warnings(lang) + glyph_problems(pack)
     if result.failed:
         return result
-    renderer = Renderer(pack, paper=paper, cache_dir=options.out / ".cache", date=date, workshop=plan.details if plan else None)
+    renderer = Renderer(
+        pack, paper=paper, cache_dir=options.out / ".cache", discreet=options.discreet, date=date, workshop=plan.details if plan else None
+    )
     lessons_root = curriculum.root / "lessons"
     try:
         for name, html, is_pdf in document_sources(renderer, pack, formats, days, options.slide_notes):
+            name = DISCREET_NAMES[name] if options.discreet else name
             if not is_pdf:
                 html = inline_images(html, lessons_root)
                 result.documents.append(Document(name=name, html="", key=_sha(html.encode()), data=html.encode("utf-8")))
@@ -288,7 +300,10 @@ def publish_pack(
     try:
         for document in plan.documents:
             staging.write(document.name, document.data or b"")
-        kept = staging.keep_from_previous([n for f in Format if f not in formats for n in FILES[f]])
+        kept = staging.keep_from_previous(
+            [n for f in Format if f not in formats for n in FILES[f]]
+            + [DISCREET_NAMES[n] for f in Format if f not in formats for n in FILES[f]]
+        )
         entries = {d.name: {"key": d.key, "pages": d.pages} for d in plan.documents}
         for entry in (plan.previous or {}).get("files", []):
             if entry["name"] in kept:

@@ -102,6 +102,7 @@ class Renderer:
         workshop: Workshop | None = None,
         footer_title: str | None = None,
         cache_dir: Path | None = None,
+        discreet: bool = False,
     ):
         self.pack = pack
         self.cache_dir = cache_dir
@@ -111,7 +112,8 @@ class Renderer:
         self.paper = paper
         self.date = date
         self.workshop = workshop
-        self.footer_title = footer_title
+        self.discreet = discreet
+        self.footer_title = self._("Workshop notes") if discreet else footer_title
 
     def _(self, message: str) -> str:
         return self.gettext(message)
@@ -150,8 +152,8 @@ class Renderer:
 
         materials = list(dict.fromkeys(item for view in pack.lessons for item in view.lesson.materials))
         summary = {
-            "curriculum_title": curriculum.title_in(lang),
-            "profile_title": profile.title_in(lang),
+            "curriculum_title": self._("Workshop notes") if self.discreet else curriculum.title_in(lang),
+            "profile_title": "" if self.discreet else profile.title_in(lang),
             "language_name": language_name(lang),
             "source_language": source,
             "source_language_name": language_name(source, lang),
@@ -171,7 +173,7 @@ class Renderer:
             "dir": "rtl" if is_rtl(lang) else "ltr",
             "pack": _Namespace(summary),
             "date": ui.long_date(self.date, lang),
-            "workshop": self.workshop,
+            "workshop": None if self.discreet else self.workshop,
             "page_size": "A4" if self.paper == "a4" else "letter",
             "page_footer": css_page_footer(self._("Page {page} of {pages}")),
             "footer_title": css_string(self.footer_title if self.footer_title is not None else profile.title_in(lang)),

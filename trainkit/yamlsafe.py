@@ -77,8 +77,9 @@ _DEFAULT_TAGS = {"tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org
 def load_yaml(text: str, path: Path, first_line: int = 1) -> tuple[YamlDoc | None, list[Problem]]:
     """Parse `text` (which starts at file line `first_line`); never raises for bad input."""
     offset = first_line - 1
-    loader = _LiteralLoader(text)
+    loader = None
     try:
+        loader = _LiteralLoader(text)
         node = loader.get_single_node()
     except _Refused as refused:
         return None, [error(path, refused.line + 1 + offset, refused.message, refused.hint)]
@@ -87,10 +88,16 @@ def load_yaml(text: str, path: Path, first_line: int = 1) -> tuple[YamlDoc | Non
         line = mark.line + 1 + offset if mark else first_line
         message = f"invalid YAML: {exc.problem or exc.context}"
         return None, [error(path, line, message, "check indentation, and quote values that contain ': ' or ' #'")]
-    except yaml.YAMLError as exc:  # reader errors (control characters) carry no mark
-        return None, [error(path, first_line, f"invalid YAML: {exc}", None)]
+    except yaml.YAMLError as exc:  # reader errors (control characters) carry a position, not a line
+        position = getattr(exc, "position", None)
+        line = first_line + text[:position].count("\n") if isinstance(position, int) else first_line
+        character = getattr(exc, "character", None)
+        code = ord(character) if isinstance(character, str) else character
+        shown = f"the character U+{code:04X}" if isinstance(code, int) else "a control character"
+        return None, [error(path, line, f"invalid YAML: {shown} is not allowed in YAML text", "remove the invisible character")]
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     doc = YamlDoc(data=None)
     problems: list[Problem] = []
     lines = text.splitlines()

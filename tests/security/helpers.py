@@ -1,0 +1,76 @@
+"""Shared helpers for the hostile-input tests: a one-lesson curriculum, a build, and output scans."""
+
+from __future__ import annotations
+
+import re
+import zlib
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from trainkit.cli import main
+from trainkit.loader import fingerprint
+
+HEAD = """\
+---
+title: {title}
+summary: A lesson written by someone we have never met.
+topics: [encryption]
+audiences: [journalist]
+level: beginner
+duration: 30
+objectives:
+  - Explain one thing.
+reviewed: 2026-01-01
+review_by: 2099-01-01
+---
+
+"""
+CURRICULUM = "title: Hostile test\nsource_language: en\nlanguages: [en, es]\n"
+PROFILE = "title: Journalists\naudiences: [journalist]\n"
+CANARY = "CANARY-7f3a9c-do-not-leak"
+
+
+def lesson(body: str, title: str = "Hostile lesson") -> str:
+    return HEAD.format(title=title) + body
+
+
+def translation(source: str, body: str, title: str = "Lección hostil") -> str:
+    return f"---\ntitle: {title}\nsource_fingerprint: {fingerprint(source)}\n---\n\n{body}"
+
+
+def write(root: Path, files: dict[str, str | bytes]) -> Path:
+    files = {"curriculum.yml": CURRICULUM, "profiles/p.yml": PROFILE, **files}
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return root
+
+
+def run(*args: str | Path, env: dict[str, str] | None = None):
+    return CliRunner().invoke(main, [str(a) for a in args], env=env, catch_exceptions=False)
+
+
+def build(root: Path, out: Path, *extra: str, env: dict[str, str] | None = None):
+    return run("--curriculum", root, "build", "--out", out, "--lang", "en", *extra, env=env)
+
+
+def all_bytes(folder: Path) -> bytes:
+    """Every output file's bytes, with PDF streams inflated so their text can be searched."""
+    chunks = []
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        chunks.append(data)
+        if path.suffix == ".pdf":
+            for stream in re.findall(rb"stream\r?\n(.*?)endstream", data, re.S):
+                try:
+                    chunks.append(zlib.decompress(stream))
+                except zlib.error:
+                    pass
+    return b"\n".join(chunks)
