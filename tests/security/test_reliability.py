@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import build, lesson, run, write
+from helpers import build, run
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "mini"

@@ -14,7 +14,7 @@ import pytest
 from helpers import CANARY, all_bytes, build, lesson, run, translation, write
 from pypdf import PdfReader
 
-from trainkit.markup import render_markdown, sanitize
+from trainkit.markup import render_markdown
 
 
 def resolver(name):
