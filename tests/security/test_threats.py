@@ -61,6 +61,10 @@ def test_03_symlinked_image_and_folder_are_refused(tmp_path):
     assert result.exit_code == 1
     assert "lessons/a/en.md:14: image 'a.png' is outside the lesson folder" in result.output
     assert "img/b.png" in result.output
+    (root / "lessons/a/real.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(16))
+    (root / "lessons/a/inner.png").symlink_to(root / "lessons/a/real.png")
+    (root / "lessons/a/en.md").write_text(lesson("![inner](inner.png)\n"))
+    assert "image 'inner.png' is refused: 'inner.png' is a symbolic link; links are not followed" in run("--curriculum", root, "check").output
     (root / "lessons/b").symlink_to(root / "lessons/a")
     assert "lessons/b: a lesson folder may not be a symbolic link" in run("--curriculum", root, "check").output
 
@@ -298,7 +302,11 @@ def test_14_template_syntax_in_a_lesson_is_printed_literally(tmp_path):
 
 # 15 — front-matter value escaping its context
 def test_15_front_matter_is_escaped(tmp_path):
-    root = write(tmp_path / "c", {"lessons/a/en.md": lesson("Body.\n", title='"</title><script>alert(1)</script>"')})
+    hostile = '"</title><script>alert(1)</script>"'
+    source = lesson("Body.\n", title=hostile).replace("reviewed:", f"materials: [{hostile}]\ntools: [{hostile}]\nreviewed:")
+    profile = f"title: {hostile}\naudiences: [journalist]\n"
+    glossary = f"x:\n  term: {hostile}\n  definition: {hostile}\n  lessons: [a]\n"
+    root = write(tmp_path / "c", {"lessons/a/en.md": source, "profiles/p.yml": profile, "glossary/en.yml": glossary})
     assert build(root, tmp_path / "out").exit_code == 0
     for name in ("handout.html", "slides.html"):
         html = (tmp_path / "out/p/en" / name).read_text()
