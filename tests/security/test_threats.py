@@ -44,9 +44,8 @@ def test_02_traversal_is_an_error_and_the_old_pack_stays(tmp_path, target):
     (good / "lessons/a/en.md").write_text(lesson(f"Text.\n\n![a file]({target})\n"))
     result = build(good, tmp_path / "out")
     assert result.exit_code == 1
-    assert "lessons/a/en.md:16: image" in result.output and (
-        "outside the lesson folder" in result.output or "not a file directly" in result.output
-    )
+    expected = "is not a file directly in the lesson folder" if "\\" in target else "is outside the lesson folder"
+    assert f"lessons/a/en.md:16: image '{target}' {expected}" in result.output
     assert {p.name: p.read_bytes() for p in (tmp_path / "out" / "p" / "en").iterdir()} == before
 
 
