@@ -31,7 +31,8 @@ class Context:
         self.cwd = Path.cwd()
 
     def show(self, problems: tuple[Problem, ...] | list[Problem]) -> None:
-        for problem in sorted(problems, key=Problem.sort_key):
+        """Print each distinct problem once, sorted by path and line."""
+        for problem in sorted(set(problems), key=Problem.sort_key):
             click.echo(problem.format(self.cwd), err=True)
 
 

@@ -167,7 +167,7 @@ def build(options: BuildOptions, progress: Callable[[str], None] = lambda _: Non
     HTML plus the images and fonts it uses. Only PDFs whose key changed are sent to
     the render workers; then each pack is published whole, or not at all.
     """
-    from .workers import Job, RenderPool
+    from .workers import RenderPool
 
     epoch = parse_epoch(options.source_date_epoch)
     curriculum, problems, plan = prepare(options)
@@ -178,43 +178,51 @@ def build(options: BuildOptions, progress: Callable[[str], None] = lambda _: Non
     clean_leftovers(options.out)
     date = (epoch or dt.datetime.now(dt.UTC)).date()
     revision = source_revision(curriculum.root)
-    environment = environment_key()
-    views: dict[tuple[str, str], Any] = {}
-    plans = []
-    for profile_id in profiles:
-        for lang in languages:
-            progress(f"preparing {profile_id}/{lang}")
-            plans.append(plan_pack(curriculum, profile_id, lang, formats, options, plan, date, environment, views))
-    jobs = [Job(key=f"{i}/{doc.name}", html=doc.html) for i, pack in enumerate(plans) for doc in pack.documents if doc.data is None]
-    if jobs:
-        pool = RenderPool(curriculum.root / "lessons", min(options.jobs or os.cpu_count() or 1, len(jobs)))
-        total, count = len(jobs), 0
-
-        def done(result) -> None:  # type: ignore[no-untyped-def]
-            nonlocal count
-            count += 1
-            index, name = result.key.split("/", 1)
-            pack = plans[int(index)]
-            progress(f"rendered {pack.profile}/{pack.lang}/{name} ({count} of {total})")
-            if result.error:
-                pack.problems += [
-                    error(_lesson_path_for(m, pack.pack), None, f"{name}: {m}", "the previous pack was left as it was")
-                    for m in result.error
-                ]
-                return
-            document = next(d for d in pack.documents if d.name == name)
-            document.data, document.pages = result.pdf, result.pages
-
-        try:
-            pool.render(jobs, done)
-        except BaseException:
-            pool.terminate()
-            raise
-        pool.close()
+    # Start the workers now: they import WeasyPrint and load fonts while we make the HTML.
+    pool = RenderPool(curriculum.root / "lessons", options.jobs or os.cpu_count() or 1)
+    pool.warm_up()
+    try:
+        environment = environment_key()
+        views: dict[tuple[str, str], Any] = {}
+        plans = []
+        for profile_id in profiles:
+            for lang in languages:
+                progress(f"preparing {profile_id}/{lang}")
+                plans.append(plan_pack(curriculum, profile_id, lang, formats, options, plan, date, environment, views))
+        render_pdfs(plans, pool, progress)
+    except BaseException:
+        pool.terminate()
+        raise
     for pack in plans:
         report.packs.append(publish_pack(pack, curriculum, formats, date, revision, plan))
     report.warnings += remove_stale_outputs(options, curriculum, profiles, languages)
     return report
+
+
+def render_pdfs(plans: list[PackPlan], pool: Any, progress: Callable[[str], None]) -> None:
+    """Send every PDF whose key changed to the workers; file each result (or error) with its pack."""
+    from .workers import Job
+
+    jobs = [Job(key=f"{i}/{doc.name}", html=doc.html) for i, pack in enumerate(plans) for doc in pack.documents if doc.data is None]
+    if not jobs:
+        pool.terminate()  # nothing to render: do not wait for the warm-up
+        return
+    total, count = len(jobs), 0
+
+    def done(result) -> None:  # type: ignore[no-untyped-def]
+        nonlocal count
+        count += 1
+        index, name = result.key.split("/", 1)
+        pack = plans[int(index)]
+        progress(f"rendered {pack.profile}/{pack.lang}/{name} ({count} of {total})")
+        if result.error:
+            pack.problems += [error(_lesson_path_for(m, pack.pack), None, f"{name}: {m}", "the previous pack was left as it was") for m in result.error]
+            return
+        document = next(d for d in pack.documents if d.name == name)
+        document.data, document.pages = result.pdf, result.pages
+
+    pool.render(jobs, done)
+    pool.close()
 
 
 def plan_pack(
@@ -344,12 +352,12 @@ def document_sources(
 
 def environment_key() -> str:
     """What else decides a PDF's bytes: our version, WeasyPrint's, and the installed fonts."""
-    import weasyprint
+    from importlib.metadata import version
 
     from .fonts import installed_stack
 
     fonts = [f"{f.path}:{f.path.stat().st_size}:{f.path.stat().st_mtime_ns}" for f in installed_stack()]
-    return f"trainkit {__version__}; weasyprint {weasyprint.__version__}; " + "; ".join(fonts)
+    return f"trainkit {__version__}; weasyprint {version('weasyprint')}; " + "; ".join(fonts)
 
 
 def images_key(html: str, lessons_root: Path) -> str:

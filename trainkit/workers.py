@@ -66,6 +66,10 @@ def _start(lessons_root: str, memory_mib: int) -> None:
     _writer = PdfWriter(Path(lessons_root))
 
 
+def _ready() -> bool:
+    return _writer is not None
+
+
 def _alarm(signum, frame):  # type: ignore[no-untyped-def]
     raise _Timeout()
 
@@ -128,6 +132,12 @@ class RenderPool:
                             pending.append(job)
             if pending:
                 self.close()
+
+    def warm_up(self) -> None:
+        """Start every worker now, so imports and font loading overlap the parent's work."""
+        pool = self._pool()
+        for _ in range(self.jobs):
+            pool.submit(_ready)
 
     def close(self) -> None:
         if self._executor is not None:

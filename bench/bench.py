@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+"""Trainkit benchmark: prints a table and JSON of build times, memory, pages and ratios.
+
+    .venv/bin/python bench/bench.py [--lessons 16] [--languages 2] [--profiles 2] [--json FILE]
+
+Measures, on a synthetic curriculum made by bench/synth.py (deterministic):
+cold build with --jobs 1 and --jobs 2, no-op rebuild, rebuild after editing one
+lesson, peak RSS of the largest process, pages produced, the WeasyPrint floor
+(time spent only in WeasyPrint's render and write_pdf for the same documents),
+and a pandoc → WeasyPrint baseline for the handouts on the same Markdown with the
+same number of processes. Absolute times vary by machine; read the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+from synth import make_curriculum  # noqa: E402
+
+EPOCH = "1767225600"
+
+
+def run_build(curriculum: Path, out: Path, *args: str) -> tuple[float, int]:
+    """Wall time of one real CLI build, and the peak RSS (KiB) of its largest process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    command = [sys.executable, str(ROOT / "build.py"), "--curriculum", str(curriculum), "build", "--out", str(out), *args]
+    started = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH})
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"build failed:\n{result.stdout}\n{result.stderr}")
+    return elapsed, max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+
+
+def pages(out: Path) -> tuple[int, int]:
+    """Total pages, and the largest single document's pages, from the manifests."""
+    total, largest = 0, 0
+    for manifest in out.rglob("manifest.json"):
+        for entry in json.loads(manifest.read_text())["files"]:
+            total += entry.get("pages", 0)
+            largest = max(largest, entry.get("pages", 0))
+    return total, largest
+
+
+def weasyprint_floor(curriculum: Path) -> tuple[float, int]:
+    """Seconds spent inside WeasyPrint's render + write_pdf for every PDF of a cold build, serially."""
+    from weasyprint import HTML
+
+    from trainkit import pipeline
+    from trainkit.model import Format
+    from trainkit.pdf import PdfWriter
+
+    options = pipeline.BuildOptions(curriculum=curriculum, out=Path(tempfile.mkdtemp()), source_date_epoch=EPOCH)
+    loaded, _, plan = pipeline.prepare(options)
+    profiles, languages = pipeline.resolve_targets(loaded, options, plan)
+    writer = PdfWriter(loaded.root / "lessons")
+    env = pipeline.environment_key()
+    documents = []
+    for profile in profiles:
+        for lang in languages:
+            pack = pipeline.plan_pack(loaded, profile, lang, tuple(Format), options, None, pipeline.dt.date(2026, 1, 1), env)
+            documents += [d.html for d in pack.documents if d.html]
+    fetcher = writer._fetcher
+    total = 0.0
+    for html in documents:
+        started = time.perf_counter()
+        document = HTML(string=html, base_url="trainkit:pack/", url_fetcher=fetcher()).render(font_config=writer.font_config)
+        document.write_pdf(font_config=writer.font_config)
+        total += time.perf_counter() - started
+    return total, len(documents)
+
+
+def pandoc_baseline(curriculum: Path, jobs: int) -> float | None:
+    """pandoc → WeasyPrint for each pack's handout (the lessons' participant Markdown), `jobs` at once."""
+    if shutil.which("pandoc") is None:
+        return None
+    from trainkit import pipeline
+    from trainkit.assemble import select_lessons
+    from trainkit.views import localize_pack
+
+    options = pipeline.BuildOptions(curriculum=curriculum, out=Path(tempfile.mkdtemp()), source_date_epoch=EPOCH)
+    loaded, _, plan = pipeline.prepare(options)
+    profiles, languages = pipeline.resolve_targets(loaded, options, plan)
+    work = Path(tempfile.mkdtemp())
+    inputs = []
+    for profile in profiles:
+        for lang in languages:
+            pack = localize_pack(loaded, select_lessons(loaded, loaded.profiles[profile]), lang)
+            text = "\n\n".join(f"# {view.lesson.title}\n\n" + (view.lesson.translations[lang].body if lang in view.lesson.translations else view.lesson.body).participant for view in pack.lessons)
+            path = work / f"{profile}-{lang}.md"
+            path.write_text(text)
+            inputs.append(path)
+    weasyprint = str(Path(sys.executable).parent / "weasyprint")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+
+    def convert(path: Path) -> None:
+        command = ["pandoc", str(path), "-s", "--toc", "--metadata", "title=Handout", f"--pdf-engine={weasyprint}", "-o", str(path.with_suffix(".pdf"))]
+        subprocess.run(command, check=True, capture_output=True, env=env)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(jobs) as pool:
+        list(pool.map(convert, inputs))
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--lessons", type=int, default=16)
+    parser.add_argument("--languages", type=int, default=2)
+    parser.add_argument("--profiles", type=int, default=2)
+    parser.add_argument("--json", type=Path, help="also write the results to this file")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="trainkit-bench-"))
+    curriculum = make_curriculum(work / "curriculum", args.lessons, args.languages, args.profiles)
+    results: dict[str, float | int | None] = {"lessons": args.lessons, "languages": args.languages, "profiles": args.profiles, "cores": os.cpu_count()}
+
+    results["cold_jobs1_s"], rss1 = run_build(curriculum, work / "out1", "--jobs", "1")
+    results["cold_jobs2_s"], rss2 = run_build(curriculum, work / "out2", "--jobs", "2")
+    results["noop_s"], _ = run_build(curriculum, work / "out2", "--jobs", "2")
+    edited = curriculum / "lessons" / "lesson-001" / "en.md"
+    text = edited.read_text()
+    edited.write_text(text.replace("## Section 1:", "## Section 1 (edited):", 1))
+    results["one_lesson_edit_s"], _ = run_build(curriculum, work / "out2", "--jobs", "2")
+    edited.write_text(text)
+    results["pages"], results["largest_document_pages"] = pages(work / "out2")
+    results["peak_rss_mb"] = round(max(rss1, rss2) / 1024, 1)
+    results["weasyprint_floor_s"], results["pdf_documents"] = weasyprint_floor(curriculum)
+    results["handouts_jobs2_s"], _ = run_build(curriculum, work / "out3", "--jobs", "2", "--format", "handout")
+    results["pandoc_handouts_jobs2_s"] = pandoc_baseline(curriculum, 2)
+
+    r = results
+    ratios = {
+        "speedup_jobs2": r["cold_jobs1_s"] / r["cold_jobs2_s"],
+        "noop_over_cold": r["noop_s"] / r["cold_jobs2_s"],
+        "edit_over_cold": r["one_lesson_edit_s"] / r["cold_jobs2_s"],
+        "cold_jobs1_over_floor": r["cold_jobs1_s"] / r["weasyprint_floor_s"],
+        "cold_jobs2_over_floor_per_job": r["cold_jobs2_s"] / (r["weasyprint_floor_s"] / 2),
+        "pandoc_over_ours_handouts": (r["pandoc_handouts_jobs2_s"] / r["handouts_jobs2_s"]) if r["pandoc_handouts_jobs2_s"] else None,
+    }
+    targets = {
+        "speedup_jobs2": ">= 1.7",
+        "noop_over_cold": "<= 0.05",
+        "edit_over_cold": "<= 0.20",
+        "cold_jobs2_over_floor_per_job": "<= 1.3",
+        "pandoc_over_ours_handouts": ">= 1.5",
+        "peak_rss_mb": "< 400 (300-page pack)",
+    }
+    print(f"Trainkit benchmark: {args.lessons} lessons × {args.languages} languages × {args.profiles} profiles on {os.cpu_count()} cores\n")
+    print(f"{'measure':34} {'value':>12}")
+    for key, value in results.items():
+        print(f"{key:34} {value if value is not None else 'n/a':>12}" if not isinstance(value, float) else f"{key:34} {value:12.2f}")
+    print(f"\n{'ratio':34} {'value':>12}  target")
+    for key, value in ratios.items():
+        shown = f"{value:12.3f}" if value is not None else f"{'n/a':>12}"
+        print(f"{key:34} {shown}  {targets.get(key, '')}")
+    print(f"{'peak_rss_mb':34} {results['peak_rss_mb']:12.1f}  {targets['peak_rss_mb']} (largest document: {results['largest_document_pages']} pages)")
+    report = {"results": results, "ratios": ratios}
+    print("\n" + json.dumps(report, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
