@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 \
                    fonts-noto-core fonts-dejavu-core
 
-.PHONY: pack test deps venv lint clean
+.PHONY: pack test deps venv lint bench clean
 
 pack: deps $(STAMP)
 	$(PY) build.py build
@@ -18,6 +18,10 @@ pack: deps $(STAMP)
 test: DEBIAN_PACKAGES += chromium
 test: deps $(STAMP)
 	$(PY) -m pytest -q
+
+bench: DEBIAN_PACKAGES += pandoc
+bench: deps $(STAMP)
+	$(PY) bench/bench.py --lessons 16 --languages 3 --profiles 3
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check trainkit tests build.py

@@ -178,18 +178,19 @@ def build(options: BuildOptions, progress: Callable[[str], None] = lambda _: Non
     clean_leftovers(options.out)
     date = (epoch or dt.datetime.now(dt.UTC)).date()
     revision = source_revision(curriculum.root)
-    # Start the workers now: they import WeasyPrint and load fonts while we make the HTML.
+    # Each pack's PDFs go to the workers as soon as its HTML is made, so rendering
+    # overlaps the templating of the next packs.
     pool = RenderPool(curriculum.root / "lessons", options.jobs or os.cpu_count() or 1)
-    pool.warm_up()
     try:
         environment = environment_key()
         views: dict[tuple[str, str], Any] = {}
-        plans = []
+        plans: list[PackPlan] = []
         for profile_id in profiles:
             for lang in languages:
                 progress(f"preparing {profile_id}/{lang}")
                 plans.append(plan_pack(curriculum, profile_id, lang, formats, options, plan, date, environment, views))
-        render_pdfs(plans, pool, progress)
+                submit_pdfs(len(plans) - 1, plans[-1], pool)
+        collect_pdfs(plans, pool, progress)
     except BaseException:
         pool.terminate()
         raise
@@ -199,15 +200,19 @@ def build(options: BuildOptions, progress: Callable[[str], None] = lambda _: Non
     return report
 
 
-def render_pdfs(plans: list[PackPlan], pool: Any, progress: Callable[[str], None]) -> None:
-    """Send every PDF whose key changed to the workers; file each result (or error) with its pack."""
+def submit_pdfs(index: int, plan: PackPlan, pool: Any) -> None:
+    """Queue every PDF of a pack whose key changed."""
     from .workers import Job
 
-    jobs = [Job(key=f"{i}/{doc.name}", html=doc.html) for i, pack in enumerate(plans) for doc in pack.documents if doc.data is None]
-    if not jobs:
-        pool.terminate()  # nothing to render: do not wait for the warm-up
-        return
-    total, count = len(jobs), 0
+    for document in plan.documents:
+        if document.data is None:
+            pool.submit(Job(key=f"{index}/{document.name}", html=document.html))
+
+
+def collect_pdfs(plans: list[PackPlan], pool: Any, progress: Callable[[str], None]) -> None:
+    """File each rendered PDF (or its error) with its pack."""
+    total = sum(1 for plan in plans for d in plan.documents if d.data is None)
+    count = 0
 
     def done(result) -> None:  # type: ignore[no-untyped-def]
         nonlocal count
@@ -216,12 +221,14 @@ def render_pdfs(plans: list[PackPlan], pool: Any, progress: Callable[[str], None
         pack = plans[int(index)]
         progress(f"rendered {pack.profile}/{pack.lang}/{name} ({count} of {total})")
         if result.error:
-            pack.problems += [error(_lesson_path_for(m, pack.pack), None, f"{name}: {m}", "the previous pack was left as it was") for m in result.error]
+            pack.problems += [
+                error(_lesson_path_for(m, pack.pack), None, f"{name}: {m}", "the previous pack was left as it was") for m in result.error
+            ]
             return
         document = next(d for d in pack.documents if d.name == name)
         document.data, document.pages = result.pdf, result.pages
 
-    pool.render(jobs, done)
+    pool.collect(done)
     pool.close()
 
 

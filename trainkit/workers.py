@@ -66,10 +66,6 @@ def _start(lessons_root: str, memory_mib: int) -> None:
     _writer = PdfWriter(Path(lessons_root))
 
 
-def _ready() -> bool:
-    return _writer is not None
-
-
 def _alarm(signum, frame):  # type: ignore[no-untyped-def]
     raise _Timeout()
 
@@ -94,13 +90,18 @@ def _render(job: Job, seconds: int) -> Rendered:
 
 
 class RenderPool:
-    """A pool of spawned workers; `render` yields results as documents finish."""
+    """A pool of spawned workers: submit documents as they are ready, collect results at the end.
+
+    Workers start with the first submitted document, so a build with nothing to
+    render never starts them.
+    """
 
     def __init__(self, lessons_root: Path, jobs: int):
         self.lessons_root = lessons_root
         self.jobs = max(1, jobs)
         self.seconds, self.memory = budgets()
         self._executor: ProcessPoolExecutor | None = None
+        self._futures: dict[Future[Rendered], Job] = {}
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
@@ -110,34 +111,37 @@ class RenderPool:
             )
         return self._executor
 
-    def render(self, jobs: Iterable[Job], done: Callable[[Rendered], None]) -> None:
-        """Render every job; call `done` with each result (errors included) as it arrives."""
-        pending = list(jobs)
-        retried: set[str] = set()
-        while pending:
-            futures: dict[Future[Rendered], Job] = {self._pool().submit(_render, job, self.seconds): job for job in pending}
-            pending = []
-            while futures:
-                finished, _ = wait(futures, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    job = futures.pop(future)
-                    try:
-                        done(future.result())
-                    except BrokenProcessPool:
-                        # A worker died (killed for memory, or crashed): start a fresh pool; try the job once more.
-                        if job.key in retried:
-                            done(Rendered(key=job.key, error=["the renderer stopped (out of memory or crashed) on this document"]))
-                        else:
-                            retried.add(job.key)
-                            pending.append(job)
-            if pending:
-                self.close()
+    def submit(self, job: Job) -> None:
+        self._futures[self._pool().submit(_render, job, self.seconds)] = job
 
-    def warm_up(self) -> None:
-        """Start every worker now, so imports and font loading overlap the parent's work."""
-        pool = self._pool()
-        for _ in range(self.jobs):
-            pool.submit(_ready)
+    def collect(self, done: Callable[[Rendered], None]) -> None:
+        """Wait for every submitted document; call `done` with each result (errors included)."""
+        retried: set[str] = set()
+        while self._futures:
+            finished, _ = wait(self._futures, return_when=FIRST_COMPLETED)
+            broken: list[Job] = []
+            for future in finished:
+                job = self._futures.pop(future)
+                try:
+                    done(future.result())
+                except BrokenProcessPool:
+                    # A worker died (out of memory, or crashed): try the document once more in a fresh pool.
+                    if job.key in retried:
+                        done(Rendered(key=job.key, error=["the renderer stopped (out of memory or crashed) on this document"]))
+                    else:
+                        retried.add(job.key)
+                        broken.append(job)
+            if broken:
+                waiting = [self._futures.pop(f) for f in list(self._futures)]
+                self.terminate()
+                for job in broken + waiting:
+                    self.submit(job)
+
+    def render(self, jobs: Iterable[Job], done: Callable[[Rendered], None]) -> None:
+        """Submit and collect in one call."""
+        for job in jobs:
+            self.submit(job)
+        self.collect(done)
 
     def close(self) -> None:
         if self._executor is not None:

@@ -160,6 +160,7 @@ def test_r7_a_build_inside_a_network_namespace(curriculum, tmp_path):
     assert (tmp_path / "out" / "whrd" / "es" / "slides.html").exists()
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")
 def test_r7_sockets_are_disabled_in_this_test_suite():
     import socket
 
