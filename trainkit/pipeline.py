@@ -9,17 +9,13 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
 import os
 import re
-import shutil
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import __version__
 from .agenda import Schedule, plan_days
 from .assemble import select_lessons
 from .checks import check_curriculum
@@ -27,9 +23,22 @@ from .errors import ContentError, Problem, UsageError, error, warning
 from .files import Refused
 from .loader import load_curriculum
 from .model import Curriculum, Format
-from .output import Staging, clean_leftovers, read_manifest, sha256, write_json
+from .output import (
+    VIRTUAL_SRC,
+    Staging,
+    clean_leftovers,
+    content_hash,
+    environment_key,
+    images_key,
+    make_manifest,
+    read_manifest,
+    remove_stale_outputs,
+    reuse_previous,
+    source_revision,
+    write_json,
+)
 from .pdf import RenderError, load_resource
-from .render import Renderer, Workshop
+from .render import Renderer
 from .views import PackView, localize_pack
 from .workshop import WorkshopPlan, days_warning
 
@@ -42,7 +51,6 @@ DISCREET_NAMES = {
     "slides.html": "presentation.html",
     "slides.pdf": "presentation.pdf",
 }
-VIRTUAL_SRC = re.compile(r'src="(trainkit:lesson/[^"]+)"')
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -268,9 +276,9 @@ def plan_pack(
             name = DISCREET_NAMES[name] if options.discreet else name
             if not is_pdf:
                 html = inline_images(html, lessons_root)
-                result.documents.append(Document(name=name, html="", key=_sha(html.encode()), data=html.encode("utf-8")))
+                result.documents.append(Document(name=name, html="", key=content_hash(html.encode()), data=html.encode("utf-8")))
                 continue
-            document = Document(name=name, html=html, key=_sha((environment + html + images_key(html, lessons_root)).encode()))
+            document = Document(name=name, html=html, key=content_hash((environment + html + images_key(html, lessons_root)).encode()))
             reuse_previous(document, result)
             result.documents.append(document)
     except RenderError as exc:
@@ -279,18 +287,6 @@ def plan_pack(
             for m in exc.messages
         ]
     return result
-
-
-def reuse_previous(document: Document, plan: PackPlan) -> None:
-    """Take the published file when its recorded key matches and its bytes are intact."""
-    previous = {entry["name"]: entry for entry in (plan.previous or {}).get("files", [])}
-    entry = previous.get(document.name)
-    path = plan.folder / document.name
-    if not entry or entry.get("key") != document.key or not path.is_file():
-        return
-    data = path.read_bytes()
-    if hashlib.sha256(data).hexdigest() == entry.get("sha256"):
-        document.data, document.pages, document.reused = data, int(entry.get("pages", 0)), True
 
 
 def publish_pack(
@@ -355,51 +351,6 @@ def document_sources(
         documents.append(("slides.html", render_deck(renderer, pack, "screen"), False))
         documents.append(("slides.pdf", render_deck(renderer, pack, "print", slide_notes), True))
     return documents
-
-
-def environment_key() -> str:
-    """What else decides a PDF's bytes: our version, WeasyPrint's, and the installed fonts."""
-    from importlib.metadata import version
-
-    from .fonts import installed_stack
-
-    fonts = [f"{f.path}:{f.path.stat().st_size}:{f.path.stat().st_mtime_ns}" for f in installed_stack()]
-    return f"trainkit {__version__}; weasyprint {version('weasyprint')}; " + "; ".join(fonts)
-
-
-def images_key(html: str, lessons_root: Path) -> str:
-    """The hashes of every lesson image a document uses (refused images fail here, early)."""
-    digests = []
-    for url in sorted(set(VIRTUAL_SRC.findall(html))):
-        try:
-            data, _ = load_resource(url, lessons_root)
-        except Refused as refused:
-            raise RenderError([refused.message]) from None
-        digests.append(url + "=" + _sha(data))
-    return ";".join(digests)
-
-
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def remove_stale_outputs(options: BuildOptions, curriculum: Curriculum, profiles: list[str], languages: list[str]) -> list[Problem]:
-    """After a full build, remove packs of profiles or languages that no longer exist."""
-    if options.profiles or options.languages or options.workshop:
-        return []
-    removed = []
-    for profile_dir in sorted(p for p in options.out.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")):
-        for pack_dir in sorted(p for p in profile_dir.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")):
-            if (pack_dir / "manifest.json").is_file() and (
-                profile_dir.name not in curriculum.profiles or pack_dir.name not in curriculum.languages
-            ):
-                shutil.rmtree(pack_dir)
-                removed.append(f"{profile_dir.name}/{pack_dir.name}")
-        if not any(profile_dir.iterdir()):
-            profile_dir.rmdir()
-    if not removed:
-        return []
-    return [warning(None, None, f"removed packs whose profile or language no longer exists: {', '.join(removed)}", None)]
 
 
 def inline_images(html: str, lessons_root: Path) -> str:
@@ -482,67 +433,6 @@ def fallback_warnings(pack: PackView, curriculum: Curriculum) -> list[Problem]:
             )
         )
     return found
-
-
-def make_manifest(
-    pack: PackView,
-    plan: PackPlan,
-    date: dt.date,
-    revision: str | None,
-    folder: Path,
-    entries: dict[str, dict[str, Any]],
-    workshop: Workshop | None,
-) -> dict[str, Any]:
-    """What a USB-stick copier needs: every file with its hash, the lessons and their languages."""
-    curriculum = pack.curriculum
-    languages = sorted({view.lang or curriculum.source_language for view in pack.lessons} | {pack.lang})
-    return {
-        "tool": "trainkit",
-        "tool_version": __version__,
-        "build_date": date.isoformat(),
-        "source_revision": revision,
-        "curriculum": curriculum.title,
-        "profile": {"id": pack.selection.profile.id, "title": pack.selection.profile.title_in(pack.lang)},
-        "language": pack.lang,
-        "languages": languages,
-        "paper": plan.paper,
-        "workshop": {"title": workshop.title, "date": workshop.date, "place": workshop.place} if workshop else None,
-        "total_minutes": pack.selection.total_minutes,
-        "lessons": [
-            {
-                "id": view.id,
-                "title": str(view.title.striptags()),
-                "language": view.lang or curriculum.source_language,
-                "fallback": view.fallback,
-                "stale": view.stale,
-                "minutes": view.duration,
-                "pulled_in_by": list(view.pulled_in_by),
-            }
-            for view in pack.lessons
-        ],
-        "fallbacks": [view.id for view in pack.fallbacks],
-        "stale": [view.id for view in pack.stale],
-        "files": [
-            {
-                "name": name,
-                "size": (folder / name).stat().st_size,
-                "sha256": sha256(folder / name),
-                "pages": entries[name].get("pages", 0),
-                "key": entries[name].get("key"),
-            }
-            for name in sorted(entries)
-        ],
-    }
-
-
-def source_revision(root: Path) -> str | None:
-    """The git commit of the curriculum, when it is in a git repository (for the manifest)."""
-    try:
-        result = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    revision = result.stdout.strip()
-    return revision if result.returncode == 0 and re.fullmatch(r"[0-9a-f]{40,64}", revision) else None
 
 
 def _lesson_path_for(message: str, pack: PackView | None) -> Path | None:
