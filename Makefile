@@ -24,7 +24,7 @@ bench: deps $(STAMP)
 	$(PY) bench/bench.py --lessons 16 --languages 3 --profiles 3
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check trainkit tests build.py
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 
 venv: $(STAMP)
 

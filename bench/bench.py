@@ -101,7 +101,11 @@ def pandoc_baseline(curriculum: Path, jobs: int) -> float | None:
     for profile in profiles:
         for lang in languages:
             pack = localize_pack(loaded, select_lessons(loaded, loaded.profiles[profile]), lang)
-            text = "\n\n".join(f"# {view.lesson.title}\n\n" + (view.lesson.translations[lang].body if lang in view.lesson.translations else view.lesson.body).participant for view in pack.lessons)
+            text = "\n\n".join(
+                f"# {view.lesson.title}\n\n"
+                + (view.lesson.translations[lang].body if lang in view.lesson.translations else view.lesson.body).participant
+                for view in pack.lessons
+            )
             path = work / f"{profile}-{lang}.md"
             path.write_text(text)
             inputs.append(path)
@@ -109,7 +113,17 @@ def pandoc_baseline(curriculum: Path, jobs: int) -> float | None:
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
 
     def convert(path: Path) -> None:
-        command = ["pandoc", str(path), "-s", "--toc", "--metadata", "title=Handout", f"--pdf-engine={weasyprint}", "-o", str(path.with_suffix(".pdf"))]
+        command = [
+            "pandoc",
+            str(path),
+            "-s",
+            "--toc",
+            "--metadata",
+            "title=Handout",
+            f"--pdf-engine={weasyprint}",
+            "-o",
+            str(path.with_suffix(".pdf")),
+        ]
         subprocess.run(command, check=True, capture_output=True, env=env)
 
     started = time.perf_counter()
@@ -128,7 +142,12 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="trainkit-bench-"))
     curriculum = make_curriculum(work / "curriculum", args.lessons, args.languages, args.profiles)
-    results: dict[str, float | int | None] = {"lessons": args.lessons, "languages": args.languages, "profiles": args.profiles, "cores": os.cpu_count()}
+    results: dict[str, float | int | None] = {
+        "lessons": args.lessons,
+        "languages": args.languages,
+        "profiles": args.profiles,
+        "cores": os.cpu_count(),
+    }
 
     results["cold_jobs1_s"], rss1 = run_build(curriculum, work / "out1", "--jobs", "1")
     results["cold_jobs2_s"], rss2 = run_build(curriculum, work / "out2", "--jobs", "2")
@@ -169,7 +188,9 @@ def main() -> None:
     for key, value in ratios.items():
         shown = f"{value:12.3f}" if value is not None else f"{'n/a':>12}"
         print(f"{key:34} {shown}  {targets.get(key, '')}")
-    print(f"{'peak_rss_mb':34} {results['peak_rss_mb']:12.1f}  {targets['peak_rss_mb']} (largest document: {results['largest_document_pages']} pages)")
+    print(
+        f"{'peak_rss_mb':34} {results['peak_rss_mb']:12.1f}  {targets['peak_rss_mb']} (largest document: {results['largest_document_pages']} pages)"
+    )
     report = {"results": results, "ratios": ratios}
     print("\n" + json.dumps(report, indent=2))
     if args.json:

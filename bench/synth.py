@@ -39,7 +39,9 @@ def lesson_body(rng: random.Random, sections: int = 6) -> str:
         bullets = "\n".join(f"- {sentence(rng, 5)[:-1]}" for _ in range(4))
         slides.append(f"## Slide {n + 1}: {sentence(rng, 3)[:-1]}\n{bullets}\n\n::: notes\n{paragraph(rng, 3)}\n:::")
     parts.append("::: slides\n" + "\n\n".join(slides) + "\n:::")
-    parts.append(f"::: activity {{phase=discussion minutes=15 group=pairs}}\n### {sentence(rng, 4)[:-1]}\n{paragraph(rng, 3)}\n\n1. {sentence(rng)}\n2. {sentence(rng)}\n:::")
+    parts.append(
+        f"::: activity {{phase=discussion minutes=15 group=pairs}}\n### {sentence(rng, 4)[:-1]}\n{paragraph(rng, 3)}\n\n1. {sentence(rng)}\n2. {sentence(rng)}\n:::"
+    )
     parts.append(f"::: facilitator\n{paragraph(rng, 4)}\n:::")
     return "\n\n".join(parts) + "\n"
 
@@ -74,5 +76,7 @@ def make_curriculum(root: Path, lessons: int, languages: int, profiles: int, see
     audiences = ["journalist", "whrd"]
     for p in range(profiles):
         topics = TOPICS if p == 0 else [t for i, t in enumerate(TOPICS) if i != p % 4]
-        (root / "profiles" / f"profile-{p}.yml").write_text(f"title: Profile {p}\naudiences: [{audiences[p % 2]}]\ntopics: [{', '.join(topics)}]\n")
+        (root / "profiles" / f"profile-{p}.yml").write_text(
+            f"title: Profile {p}\naudiences: [{audiences[p % 2]}]\ntopics: [{', '.join(topics)}]\n"
+        )
     return root

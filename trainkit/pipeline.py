@@ -276,7 +276,10 @@ def plan_pack(
             name = DISCREET_NAMES[name] if options.discreet else name
             if not is_pdf:
                 html = inline_images(html, lessons_root)
-                result.documents.append(Document(name=name, html="", key=content_hash(html.encode()), data=html.encode("utf-8")))
+                data = html.encode("utf-8")
+                published = folder / name
+                same = published.is_file() and not published.is_symlink() and published.read_bytes() == data
+                result.documents.append(Document(name=name, html="", key=content_hash(data), data=data, reused=same))
                 continue
             document = Document(name=name, html=html, key=content_hash((environment + html + images_key(html, lessons_root)).encode()))
             reuse_previous(document, result)
@@ -305,7 +308,7 @@ def publish_pack(
         fallbacks=tuple(v.id for v in pack.fallbacks),
         stale=tuple(v.id for v in pack.stale),
         problems=tuple(plan.problems),
-        reused=all(d.reused for d in plan.documents if d.html),
+        reused=all(d.reused for d in plan.documents),
     )
     staging = Staging(plan.folder)
     try:
@@ -322,7 +325,8 @@ def publish_pack(
         details = workshop.details if workshop else None
         manifest = make_manifest(pack, plan, date, revision, staging.path, entries, details)
         data = write_json(manifest)
-        if plan.previous is not None and write_json(plan.previous) == data and (plan.folder / "manifest.json").is_file():
+        unchanged = all(d.reused for d in plan.documents) and plan.previous is not None and write_json(plan.previous) == data
+        if unchanged and (plan.folder / "manifest.json").is_file():
             staging.discard()  # nothing changed: the published pack is already this one
             return done
         staging.write("manifest.json", data)

@@ -8,6 +8,7 @@ compiled as a template.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -24,6 +25,12 @@ from .i18n import is_rtl, language_name
 from .views import PackView
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+def templates_dir() -> Path:
+    """The templates folder; TRAINKIT_TEMPLATES points at a copy to try changes to templates or CSS."""
+    override = os.environ.get("TRAINKIT_TEMPLATES")
+    return Path(override).absolute() if override else TEMPLATES
 
 
 def N_(message: str) -> str:
@@ -107,7 +114,8 @@ class Renderer:
         self.pack = pack
         self.cache_dir = cache_dir
         self.lang = pack.lang
-        self.env = environment(pack.lang)
+        self.templates = templates_dir()
+        self.env = environment(pack.lang, self.templates)
         self.gettext = ui.translations(pack.lang).gettext
         self.paper = paper
         self.date = date

@@ -9,8 +9,7 @@ from string import Template
 from .errors import UsageError
 from .files import read_text
 from .model import ID_PATTERN
-
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+from .render import templates_dir
 
 
 def source_language(curriculum: Path) -> str:
@@ -30,7 +29,8 @@ def scaffold_lesson(curriculum: Path, lesson_id: str, today: dt.date) -> Path:
     if folder.exists():
         raise UsageError(f"lesson '{lesson_id}' already exists at {folder}", "pick another id, or edit the existing lesson")
     lang = source_language(curriculum)
-    template = Template(read_text(TEMPLATES / "lesson.md", TEMPLATES))
+    templates = templates_dir()
+    template = Template(read_text(templates / "lesson.md", templates))
     title = lesson_id.replace("-", " ").capitalize()
     text = template.substitute(
         title=title,

@@ -16,7 +16,7 @@ from typing import Any
 from markupsafe import Markup
 
 from . import fonts
-from .render import TEMPLATES, Renderer
+from .render import Renderer
 from .views import LessonView, PackView
 
 AGENDA_PER_SLIDE = 10
@@ -78,7 +78,7 @@ def render_deck(renderer: Renderer, pack: PackView, medium: str, with_notes: boo
         "document_title": renderer._title("Workshop slides"),
     }
     if medium == "screen":
-        script = (TEMPLATES / "slides" / "deck.js").read_text(encoding="utf-8")
+        script = (renderer.templates / "slides" / "deck.js").read_text(encoding="utf-8")
         digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
         faces, stack = fonts.embedded_faces(language_text(renderer), renderer.cache_dir)
         extra.update(script=f"sha256-{digest}", script_source=Markup(script), font_faces=Markup(faces), font_stack=Markup(stack))
@@ -108,7 +108,7 @@ def language_text(renderer: Renderer) -> str:
     catalog = ui.catalog_path(lang)
     if catalog.is_file():
         chars.update(catalog.read_text(encoding="utf-8"))
-    chars.update((TEMPLATES / "slides.html.j2").read_text(encoding="utf-8"))
+    chars.update((renderer.templates / "slides.html.j2").read_text(encoding="utf-8"))
     return "".join(sorted(chars))
 
 

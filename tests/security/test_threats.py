@@ -63,7 +63,9 @@ def test_03_symlinked_image_and_folder_are_refused(tmp_path):
     (root / "lessons/a/real.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(16))
     (root / "lessons/a/inner.png").symlink_to(root / "lessons/a/real.png")
     (root / "lessons/a/en.md").write_text(lesson("![inner](inner.png)\n"))
-    assert "image 'inner.png' is refused: 'inner.png' is a symbolic link; links are not followed" in run("--curriculum", root, "check").output
+    assert (
+        "image 'inner.png' is refused: 'inner.png' is a symbolic link; links are not followed" in run("--curriculum", root, "check").output
+    )
     (root / "lessons/b").symlink_to(root / "lessons/a")
     assert "lessons/b: a lesson folder may not be a symbolic link" in run("--curriculum", root, "check").output
 
