@@ -137,6 +137,7 @@ def main() -> None:
     parser.add_argument("--lessons", type=int, default=16)
     parser.add_argument("--languages", type=int, default=2)
     parser.add_argument("--profiles", type=int, default=2)
+    parser.add_argument("--big-lessons", type=int, default=76, help="lessons in the one-pack memory run (its handout passes 300 pages)")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     args = parser.parse_args()
 
@@ -162,6 +163,11 @@ def main() -> None:
     results["weasyprint_floor_s"], results["pdf_documents"] = weasyprint_floor(curriculum)
     results["handouts_jobs2_s"], _ = run_build(curriculum, work / "out3", "--jobs", "2", "--format", "handout")
     results["pandoc_handouts_jobs2_s"] = pandoc_baseline(curriculum, 2)
+    # Memory for one large pack: enough lessons that the handout passes 300 pages.
+    big = make_curriculum(work / "big", args.big_lessons, 1, 1, seed=2)
+    _, big_rss = run_build(big, work / "out-big", "--jobs", "1", "--format", "handout")
+    results["big_pack_handout_pages"] = pages(work / "out-big")[1]
+    results["big_pack_peak_rss_mb"] = round(big_rss / 1024, 1)
 
     r = results
     ratios = {
