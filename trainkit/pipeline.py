@@ -229,9 +229,13 @@ def collect_pdfs(plans: list[PackPlan], pool: Any, progress: Callable[[str], Non
         pack = plans[int(index)]
         progress(f"rendered {pack.profile}/{pack.lang}/{name} ({count} of {total})")
         if result.error:
-            pack.problems += [
-                error(_lesson_path_for(m, pack.pack), None, f"{name}: {m}", "the previous pack was left as it was") for m in result.error
-            ]
+            lessons = ", ".join(view.id for view in pack.pack.lessons) if pack.pack else ""
+            for message in result.error:
+                path = _lesson_path_for(message, pack.pack)
+                where = "" if path else f" (the pack holds the lessons {lessons}; one of them is too heavy to lay out)"
+                pack.problems.append(
+                    error(path, None, f"{pack.profile}/{pack.lang}/{name}: {message}{where}", "the previous pack was left as it was")
+                )
             return
         document = next(d for d in pack.documents if d.name == name)
         document.data, document.pages = result.pdf, result.pages

@@ -206,6 +206,17 @@ def test_08_rendering_has_a_time_budget():
     assert by_key["fast"].error is None and by_key["fast"].pdf.startswith(b"%PDF")
 
 
+def test_08_over_budget_pack_fails_alone_naming_its_lessons(tmp_path):
+    heavy = "\n".join(f"| {i} | cell | cell | cell |" for i in range(6000))
+    files = {"lessons/a/en.md": lesson("| n | a | b | c |\n|---|---|---|---|\n" + heavy + "\n"), "profiles/q.yml": "title: Q\naudiences: [whrd]\ninclude: [b]\n"}
+    files["lessons/b/en.md"] = lesson("A light lesson.\n", title="Light").replace("audiences: [journalist]", "audiences: [whrd]")
+    root = write(tmp_path / "c", files)
+    result = build(root, tmp_path / "out", "--format", "handout", env={"TRAINKIT_TIME_BUDGET": "1"})
+    assert result.exit_code == 1
+    assert "p/en/handout.pdf: rendering took longer than the budget of 1 s (the pack holds the lessons a;" in result.output
+    assert "q/en: built" in result.output and (tmp_path / "out/q/en/handout.pdf").exists()
+
+
 # 9 — device file, FIFO or huge file in a lesson folder
 def test_09_fifo_huge_and_fake_images_are_refused(tmp_path):
     root = write(
