@@ -43,10 +43,6 @@ class Day:
     number: int
     slots: tuple[Slot, ...]
 
-    @property
-    def teaching_minutes(self) -> int:
-        return sum(s.minutes for s in self.slots if s.kind == "lesson")
-
 
 def _minutes(time: dt.time) -> int:
     return time.hour * 60 + time.minute

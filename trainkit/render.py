@@ -162,6 +162,7 @@ class Renderer:
         summary = {
             "curriculum_title": self._("Workshop notes") if self.discreet else curriculum.title_in(lang),
             "profile_title": "" if self.discreet else profile.title_in(lang),
+            "profile_description": "" if self.discreet else profile.description_in(lang),
             "language_name": language_name(lang),
             "source_language": source,
             "source_language_name": language_name(source, lang),

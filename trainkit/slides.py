@@ -110,12 +110,3 @@ def language_text(renderer: Renderer) -> str:
         chars.update(catalog.read_text(encoding="utf-8"))
     chars.update((renderer.templates / "slides.html.j2").read_text(encoding="utf-8"))
     return "".join(sorted(chars))
-
-
-def render_slides(renderer: Renderer, pack: PackView, writer, with_notes: bool = False) -> list[tuple[str, bytes, int]]:  # type: ignore[no-untyped-def]
-    """slides.html and slides.pdf for one pack."""
-    from .pipeline import inline_images
-
-    html = inline_images(render_deck(renderer, pack, "screen"), pack.curriculum.root / "lessons")
-    pdf, pages = writer.render(render_deck(renderer, pack, "print", with_notes))
-    return [("slides.html", html.encode("utf-8"), 0), ("slides.pdf", pdf, pages)]

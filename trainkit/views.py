@@ -7,7 +7,6 @@ Each lesson uses its translation when one exists, else the source language.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -191,10 +190,3 @@ def _glossary(curriculum: Curriculum, selection: Selection, lang: str) -> tuple[
             GlossaryView(term=chosen.term, definition=chosen.definition, fallback=translated is None and lang != curriculum.source_language)
         )
     return tuple(sorted(entries, key=lambda e: e.term.casefold()))
-
-
-def build_date(epoch: str | None) -> dt.date:
-    """The build date: from SOURCE_DATE_EPOCH when set (reproducible builds), else today (UTC)."""
-    if epoch is None:
-        return dt.datetime.now(dt.UTC).date()
-    return dt.datetime.fromtimestamp(int(epoch), dt.UTC).date()

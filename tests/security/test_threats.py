@@ -208,7 +208,10 @@ def test_08_rendering_has_a_time_budget():
 
 def test_08_over_budget_pack_fails_alone_naming_its_lessons(tmp_path):
     heavy = "\n".join(f"| {i} | cell | cell | cell |" for i in range(6000))
-    files = {"lessons/a/en.md": lesson("| n | a | b | c |\n|---|---|---|---|\n" + heavy + "\n"), "profiles/q.yml": "title: Q\naudiences: [whrd]\ninclude: [b]\n"}
+    files = {
+        "lessons/a/en.md": lesson("| n | a | b | c |\n|---|---|---|---|\n" + heavy + "\n"),
+        "profiles/q.yml": "title: Q\naudiences: [whrd]\ninclude: [b]\n",
+    }
     files["lessons/b/en.md"] = lesson("A light lesson.\n", title="Light").replace("audiences: [journalist]", "audiences: [whrd]")
     root = write(tmp_path / "c", files)
     result = build(root, tmp_path / "out", "--format", "handout", env={"TRAINKIT_TIME_BUDGET": "1"})
