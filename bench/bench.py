@@ -85,8 +85,21 @@ def weasyprint_floor(curriculum: Path) -> tuple[float, int]:
     return total, len(documents)
 
 
+def handout_markdown(view, lang: str) -> str:  # type: ignore[no-untyped-def]
+    """The Markdown our handout shows for a lesson: title, summary, objectives, text, key points, checklist."""
+    lesson = view.lesson
+    translation = lesson.translations.get(lang)
+    body = translation.body if translation else lesson.body
+    title = translation.title if translation else lesson.title
+    objectives = "\n".join(f"- {o}" for o in (translation.objectives if translation and translation.objectives else lesson.objectives))
+    return (
+        f"# {title}\n\n{lesson.summary}\n\n**In this lesson you will**\n\n{objectives}\n\n{body.participant}\n\n"
+        f"**Key points**\n\n{body.keypoints}\n\n**After this lesson**\n\n{body.checklist}\n"
+    )
+
+
 def pandoc_baseline(curriculum: Path, jobs: int) -> float | None:
-    """pandoc → WeasyPrint for each pack's handout (the lessons' participant Markdown), `jobs` at once."""
+    """pandoc → WeasyPrint for each pack's handout, on the Markdown the handout shows, `jobs` at once."""
     if shutil.which("pandoc") is None:
         return None
     from trainkit import pipeline
@@ -101,11 +114,7 @@ def pandoc_baseline(curriculum: Path, jobs: int) -> float | None:
     for profile in profiles:
         for lang in languages:
             pack = localize_pack(loaded, select_lessons(loaded, loaded.profiles[profile]), lang)
-            text = "\n\n".join(
-                f"# {view.lesson.title}\n\n"
-                + (view.lesson.translations[lang].body if lang in view.lesson.translations else view.lesson.body).participant
-                for view in pack.lessons
-            )
+            text = "\n\n".join(handout_markdown(view, lang) for view in pack.lessons)
             path = work / f"{profile}-{lang}.md"
             path.write_text(text)
             inputs.append(path)
