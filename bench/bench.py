@@ -204,7 +204,7 @@ def main() -> None:
         shown = f"{value:12.3f}" if value is not None else f"{'n/a':>12}"
         print(f"{key:34} {shown}  {targets.get(key, '')}")
     print(
-        f"{'peak_rss_mb':34} {results['peak_rss_mb']:12.1f}  {targets['peak_rss_mb']} (largest document: {results['largest_document_pages']} pages)"
+        f"{'big_pack_peak_rss_mb':34} {results['big_pack_peak_rss_mb']:12.1f}  {targets['peak_rss_mb']} (handout of {results['big_pack_handout_pages']} pages)"
     )
     report = {"results": results, "ratios": ratios}
     print("\n" + json.dumps(report, indent=2))
