@@ -417,30 +417,26 @@ def html_text(html: str) -> str:
 
 
 def fallback_warnings(pack: PackView, curriculum: Curriculum) -> list[Problem]:
+    """Say in the terminal which lessons fell back to the source language or are stale."""
     from .i18n import language_name
 
-    found = []
-    if pack.fallbacks:
-        ids = ", ".join(v.id for v in pack.fallbacks)
-        found.append(
-            warning(
-                None,
-                None,
-                f"{pack.selection.profile.id}/{pack.lang}: {len(pack.fallbacks)} lesson(s) not translated into {language_name(pack.lang, 'en')}, using {language_name(curriculum.source_language, 'en')}: {ids}",
-                f"translate them with: trainkit translate new {pack.lang} LESSON",
-            )
-        )
-    if pack.stale:
-        ids = ", ".join(v.id for v in pack.stale)
-        found.append(
-            warning(
-                None,
-                None,
-                f"{pack.selection.profile.id}/{pack.lang}: stale translation(s), the source changed since: {ids}",
-                f"see what changed with: trainkit translate status --lang {pack.lang}",
-            )
-        )
-    return found
+    where = f"{pack.selection.profile.id}/{pack.lang}"
+    source, target = language_name(curriculum.source_language, "en"), language_name(pack.lang, "en")
+    cases = (
+        (
+            pack.fallbacks,
+            f"lesson(s) not translated into {target}, using {source}",
+            f"translate them with: trainkit translate new {pack.lang} LESSON",
+        ),
+        (
+            pack.stale,
+            "stale translation(s), the source changed since",
+            f"see what changed with: trainkit translate status --lang {pack.lang}",
+        ),
+    )
+    return [
+        warning(None, None, f"{where}: {len(views)} {what}: {', '.join(v.id for v in views)}", hint) for views, what, hint in cases if views
+    ]
 
 
 def _lesson_path_for(message: str, pack: PackView | None) -> Path | None:
