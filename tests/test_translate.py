@@ -157,3 +157,23 @@ def test_missing_glyph_fails_the_pack_and_names_the_character(cli, make_curricul
     assert result.exit_code == 1
     assert "lessons/a/en.md: '\ue000' (U+E000 UNNAMED) has no glyph in the installed fonts" in result.output
     assert not (tmp_path / "out" / "p" / "en").exists()
+
+
+def test_localized_image_may_be_another_type(cli, mini, tmp_path):
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\x00\x80"))
+        + chunk(b"IEND", b"")
+    )
+    (mini / "lessons" / "alpha" / "lock.es.png").write_bytes(png)
+    assert cli("--curriculum", mini, "check").exit_code == 0
+    assert cli("--curriculum", mini, "build", "--format", "handout", "--out", tmp_path / "out").exit_code == 0
+    assert "data:image/png;base64," in (tmp_path / "out/journalist/es/handout.html").read_text()
+    assert "data:image/svg+xml;base64," in (tmp_path / "out/journalist/en/handout.html").read_text()

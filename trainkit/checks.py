@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from .errors import Problem, did_you_mean, error, warning
-from .files import Refused, read_bytes, sniff_image
+from .files import Refused, image_candidates, read_bytes, sniff_image
 from .model import Body, Curriculum, Lesson, Translation
 
 MAX_BULLETS = 6
@@ -189,8 +189,7 @@ def check_image(path: Path, line: int, target: str, alt: str, folder: Path, lang
     if Path(relative).suffix.lower() not in IMAGE_EXTENSIONS:
         problems.append(error(path, line, f"'{target}' is not a supported image type", "use PNG, JPEG, GIF, WebP or SVG"))
         return problems
-    localized = folder / f"{Path(relative).stem}.{lang}{Path(relative).suffix}"
-    for file in (localized, folder / relative):
+    for file in (folder / candidate for candidate in image_candidates(relative, lang)):
         if not file.exists() and not file.is_symlink():
             continue
         try:

@@ -94,6 +94,18 @@ IMAGE_TYPES = {
 MAX_IMAGE_PIXELS = 40_000_000
 
 
+def image_candidates(name: str, lang: str) -> list[str]:
+    """File names that can stand for image `name` in `lang`, best first: `<stem>.<lang>` in the same
+    type, then in any other supported type (a PNG may replace an SVG whose labels need shaping),
+    then `name` itself."""
+    stem, _, suffix = name.rpartition(".")
+    if not stem:
+        return [name]
+    same = f"{stem}.{lang}.{suffix}"
+    others = [f"{stem}.{lang}{ext}" for ext in IMAGE_TYPES if ext != f".{suffix.lower()}"]
+    return [same, *others, name] if lang else [name]
+
+
 def sniff_image(data: bytes, name: str) -> str:
     """The MIME type of an image whose bytes match its extension; Refused otherwise."""
     suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""

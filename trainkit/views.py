@@ -13,6 +13,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from .assemble import Selection
+from .files import image_candidates
 from .markup import VIRTUAL_SCHEME, list_items, render_inline, render_markdown
 from .model import Body, Curriculum, Lesson
 
@@ -86,9 +87,8 @@ class PackView:
 
 
 def image_url(lesson: Lesson, lang: str, name: str) -> str | None:
-    """The virtual URL of a lesson image, preferring `<stem>.<lang><ext>` when it exists."""
-    path = Path(name)
-    for candidate in (f"{path.stem}.{lang}{path.suffix}", name):
+    """The virtual URL of a lesson image, preferring a localized `<stem>.<lang>.<ext>` when it exists."""
+    for candidate in image_candidates(name, lang):
         file = lesson.folder / candidate
         if file.is_file() and not file.is_symlink():
             return f"{VIRTUAL_SCHEME}lesson/{lesson.id}/{candidate}"
