@@ -177,3 +177,16 @@ def test_localized_image_may_be_another_type(cli, mini, tmp_path):
     assert cli("--curriculum", mini, "build", "--format", "handout", "--out", tmp_path / "out").exit_code == 0
     assert "data:image/png;base64," in (tmp_path / "out/journalist/es/handout.html").read_text()
     assert "data:image/svg+xml;base64," in (tmp_path / "out/journalist/en/handout.html").read_text()
+
+
+def test_translated_materials_reach_the_guide(cli, mini, tmp_path):
+    path = mini / "lessons" / "alpha" / "es.md"
+    text = path.read_text()
+    path.write_text(text.replace("source_fingerprint:", "materials:\n  - Notas adhesivas\nsource_fingerprint:", 1))
+    assert cli("--curriculum", mini, "check", "--strict").exit_code == 0
+    result = cli("--curriculum", mini, "build", "--profile", "journalist", "--lang", "es", "--format", "guide", "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    guide = "\n".join(p.extract_text() for p in PdfReader(tmp_path / "out/journalist/es/guide.pdf").pages)
+    assert "Notas adhesivas" in guide and "Sticky notes" not in guide
+    path.write_text(text.replace("source_fingerprint:", "materials:\n  - Uno\n  - Dos\nsource_fingerprint:", 1))
+    assert "lessons/alpha/es.md: warning: 2 materials, but the source has 1" in cli("--curriculum", mini, "check").output

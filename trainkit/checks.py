@@ -247,6 +247,15 @@ def check_translation(translation: Translation, lesson: Lesson, curriculum: Curr
                 "translate the block too, keeping its '::: name' line unchanged",
             )
         )
+    if len(translation.materials) not in (0, len(lesson.materials)):
+        problems.append(
+            warning(
+                translation.path,
+                None,
+                f"{len(translation.materials)} materials, but the source has {len(lesson.materials)}",
+                "translate each item, one for one",
+            )
+        )
     if len(translation.objectives) not in (0, len(lesson.objectives)):
         problems.append(
             warning(

@@ -245,6 +245,7 @@ def _load_translation(path: Path, root: Path, problems: list[Problem]) -> Transl
         title=meta.title,
         summary=meta.summary or "",
         objectives=tuple(meta.objectives),
+        materials=tuple(meta.materials),
         source_fingerprint=meta.source_fingerprint,
         source_commit=meta.source_commit,
         body=body,

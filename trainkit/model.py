@@ -138,6 +138,7 @@ class Translation:
     title: str
     summary: str
     objectives: tuple[str, ...]
+    materials: tuple[str, ...] = ()
     source_fingerprint: str
     source_commit: str | None
     body: Body

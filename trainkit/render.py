@@ -158,7 +158,7 @@ class Renderer:
         def lesson_title(ident: str) -> str:
             return titles.get(ident) or (curriculum.lessons[ident].title if ident in curriculum.lessons else ident)
 
-        materials = list(dict.fromkeys(item for view in pack.lessons for item in view.lesson.materials))
+        materials = list(dict.fromkeys(item for view in pack.lessons for item in view.materials))
         summary = {
             "curriculum_title": self._("Workshop notes") if self.discreet else curriculum.title_in(lang),
             "profile_title": "" if self.discreet else profile.title_in(lang),

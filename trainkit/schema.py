@@ -52,13 +52,15 @@ class LessonMeta(_Schema):
 
 
 # What only the source-language file may say: the facts of a lesson.
-SOURCE_ONLY_KEYS = frozenset(LessonMeta.model_fields) - {"title", "summary", "objectives"}
+# Materials are text a trainer reads, so they are translated too.
+SOURCE_ONLY_KEYS = frozenset(LessonMeta.model_fields) - {"title", "summary", "objectives", "materials"}
 
 
 class TranslationMeta(_Schema):
     title: Text
     summary: Text | None = None
     objectives: TextList = []
+    materials: TextList = []
     source_fingerprint: Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")]
     source_commit: Annotated[str, Field(pattern=r"^[0-9a-f]{7,64}$")] | None = None
     translators: TextList = []

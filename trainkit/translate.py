@@ -122,6 +122,8 @@ def scaffold_translation(curriculum: Curriculum, lang: str, lesson_id: str, add_
     split = split_front_matter(lesson.path.read_text(encoding="utf-8"), lesson.path)
     body = split[2] if isinstance(split, tuple) else ""
     header = {"title": lesson.title, "summary": lesson.summary, "objectives": list(lesson.objectives)}
+    if lesson.materials:
+        header["materials"] = list(lesson.materials)
     lines = [
         "---",
         f"# Translate the values below and the body into {language_name(lang, 'en')}. Keep '::: …' lines and {{…}} as they are.",

@@ -44,6 +44,7 @@ class LessonView:
     title: Markup
     summary: Markup
     objectives: tuple[Markup, ...]
+    materials: tuple[str, ...]
     participant: Markup
     keypoints: tuple[Markup, ...]
     checklist: tuple[Markup, ...]
@@ -101,9 +102,11 @@ def localize_lesson(lesson: Lesson, lang: str, pulled_in_by: tuple[str, ...] = (
     if translation is not None:
         title, summary, body = translation.title, translation.summary or lesson.summary, translation.body
         objectives = translation.objectives or lesson.objectives
+        materials = translation.materials or lesson.materials
         fallback, stale = False, translation.source_fingerprint != lesson.fingerprint
     else:
         title, summary, body, objectives = lesson.title, lesson.summary, lesson.body, lesson.objectives
+        materials = lesson.materials
         fallback, stale = True, False
     used = lang if translation is not None else None
 
@@ -122,6 +125,7 @@ def localize_lesson(lesson: Lesson, lang: str, pulled_in_by: tuple[str, ...] = (
         title=Markup(render_inline(title)),
         summary=Markup(render_inline(summary)),
         objectives=tuple(Markup(render_inline(o)) for o in objectives),
+        materials=tuple(materials),
         participant=md(body.participant),
         keypoints=tuple(Markup(i) for i in list_items(body.keypoints)),
         checklist=tuple(Markup(i) for i in list_items(body.checklist)),
