@@ -11,12 +11,11 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from .errors import Problem, did_you_mean, error, warning
-from .files import Refused, image_candidates, read_bytes, sniff_image
+from .files import IMAGE_TYPES, Refused, image_candidates, read_bytes, sniff_image
 from .model import Body, Curriculum, Lesson, Translation
 
 MAX_BULLETS = 6
 BIDI_CONTROLS = {"\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"}
-IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"}
 REVIEW_SOON_DAYS = 30
 
 
@@ -186,7 +185,7 @@ def check_image(path: Path, line: int, target: str, alt: str, folder: Path, lang
             )
         )
         return problems
-    if Path(relative).suffix.lower() not in IMAGE_EXTENSIONS:
+    if Path(relative).suffix.lower() not in IMAGE_TYPES:
         problems.append(error(path, line, f"'{target}' is not a supported image type", "use PNG, JPEG, GIF, WebP or SVG"))
         return problems
     for file in (folder / candidate for candidate in image_candidates(relative, lang)):

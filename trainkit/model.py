@@ -117,7 +117,6 @@ class Body:
     slides: tuple[Slide, ...] = ()
     activities: tuple[Activity, ...] = ()
     refs: tuple[Ref, ...] = ()
-    first_line: int = 1
 
     def block_names(self) -> frozenset[str]:
         """Which kinds of part this body has (used to spot structural drift)."""

@@ -8,7 +8,7 @@ text and its first file line; output is a model.Body plus any Problems.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .errors import Problem, did_you_mean, error
@@ -111,7 +111,7 @@ def parse_body(text: str, path: Path, first_line: int) -> tuple[Body, list[Probl
     closed.extend(stack[:1])
     body = _assemble(participant, closed, path, problems)
     refs = tuple(_find_refs(lines, first_line))
-    return _with(body, refs=refs, first_line=first_line), problems
+    return replace(body, refs=refs), problems
 
 
 def _open_block(match: re.Match[str], line_no: int, stack: list[_Open], path: Path, problems: list[Problem]) -> _Open:
@@ -268,9 +268,3 @@ def _find_refs(lines: list[str], first_line: int) -> list[Ref]:
 
 def _text(lines: list[tuple[int, str]]) -> str:
     return "\n".join(text for _, text in lines).strip("\n")
-
-
-def _with(body: Body, **changes: object) -> Body:
-    from dataclasses import replace
-
-    return replace(body, **changes)

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import jinja2
@@ -180,7 +181,7 @@ class Renderer:
         context = {
             "lang": lang,
             "dir": "rtl" if is_rtl(lang) else "ltr",
-            "pack": _Namespace(summary),
+            "pack": SimpleNamespace(**summary),
             "date": ui.long_date(self.date, lang),
             "workshop": None if self.discreet else self.workshop,
             "page_size": "A4" if self.paper == "a4" else "letter",
@@ -204,9 +205,9 @@ class Renderer:
         """The participant handout; medium 'print' (PDF) or 'screen' (the HTML file)."""
         extras = []
         if self.pack.glossary:
-            extras.append(_Namespace({"id": "glossary", "title": self._("Glossary")}))
+            extras.append(SimpleNamespace(**{"id": "glossary", "title": self._("Glossary")}))
         if any(view.checklist for view in self.pack.lessons):
-            extras.append(_Namespace({"id": "after-the-workshop", "title": self._("After the workshop")}))
+            extras.append(SimpleNamespace(**{"id": "after-the-workshop", "title": self._("After the workshop")}))
         context = self.context(medium=medium, document_title=self._title("Participant handout"))
         context["pack"].extras = extras
         return self.env.get_template("handout.html.j2").render(context)
@@ -214,8 +215,8 @@ class Renderer:
     def guide(self, days: tuple[Day, ...]) -> str:
         context = self.context(medium="print", days=days, document_title=self._title("Facilitator guide"))
         context["pack"].extras = [
-            _Namespace({"id": "agenda", "title": self._("Agenda")}),
-            _Namespace({"id": "materials", "title": self._("Materials checklist")}),
+            SimpleNamespace(**{"id": "agenda", "title": self._("Agenda")}),
+            SimpleNamespace(**{"id": "materials", "title": self._("Materials checklist")}),
         ]
         return self.env.get_template("guide.html.j2").render(context)
 
@@ -224,13 +225,3 @@ class Renderer:
         if self.footer_title is not None:
             return self.footer_title
         return f"{profile.title_in(self.lang)}: {self._(kind)}"
-
-
-class _Namespace:
-    """Attribute access over a dict, for template contexts (StrictUndefined still applies)."""
-
-    def __init__(self, values: dict[str, Any]):
-        self.__dict__.update(values)
-
-    def __getattr__(self, name: str) -> Any:
-        raise AttributeError(name)

@@ -224,7 +224,7 @@ def test_r10_parsing_and_sanitising_scale_linearly(shape):
     def cost(n: int) -> float:
         text = shape(n)
         best = float("inf")
-        for _ in range(3):
+        for _ in range(5):  # best of five: a busy machine must not look like a slow algorithm
             started = time.perf_counter()
             body, _ = parse_body(text, Path("x.md"), 1)
             render_markdown(body.participant, lambda name: None)
