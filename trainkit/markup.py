@@ -8,10 +8,13 @@ as `trainkit:` URLs that only our fetcher (PDF) or inliner (HTML) resolves.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
 from collections.abc import Callable
 from functools import cache
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 import markdown
@@ -74,14 +77,60 @@ def image_name(target: str) -> str | None:
 
 def render_markdown(text: str, resolve_image: ImageResolver) -> str:
     """Markdown → sanitised HTML; `resolve_image(name)` gives the URL for a lesson image or None."""
-    try:
-        html = _converter().reset().convert(text)
-    except RecursionError:
-        # check reports the shape that causes this (parts.hostile_line); never crash on it here.
-        html = f"<pre>{escape(text)}</pre>"
-    # The lesson title is the page's <h1>; a lesson's own '# heading' becomes a section.
-    html = re.sub(r"<(/?)h1\b", r"<\1h2", html)
-    return sanitize(html, resolve_image)
+    return sanitize(_convert(text), resolve_image)
+
+
+class Conversions:
+    """Markdown → HTML (before sanitising, which always runs) by the hash of the text.
+
+    Kept on disk between builds (`load`, `save`), so a rebuild converts only the
+    Markdown that changed. The file name carries the versions that decide the output.
+    """
+
+    def __init__(self) -> None:
+        self.known: dict[str, str] = {}
+        self.used: dict[str, str] = {}
+
+    def file(self, cache_dir: Path) -> Path:
+        from . import __version__
+
+        return cache_dir / f"markdown-{markdown.__version__}-{__version__}-{'-'.join(MARKDOWN_EXTENSIONS)}.json"
+
+    def load(self, cache_dir: Path) -> None:
+        try:
+            data = json.loads(self.file(cache_dir).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        if isinstance(data, dict):
+            self.known = {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
+
+    def save(self, cache_dir: Path) -> None:
+        """Keep what this build used (so the file does not grow without bound)."""
+        if self.used == self.known:
+            return
+        path = self.file(cache_dir)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(self.used, sort_keys=True), encoding="utf-8")
+        temporary.replace(path)
+
+    def convert(self, text: str) -> str:
+        key = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        html = self.used.get(key) or self.known.get(key)
+        if html is None:
+            try:
+                html = _converter().reset().convert(text)
+            except RecursionError:
+                # check reports the shape that causes this (parts.hostile_line); never crash on it here.
+                html = f"<pre>{escape(text)}</pre>"
+            # The lesson title is the page's <h1>; a lesson's own '# heading' becomes a section.
+            html = re.sub(r"<(/?)h1\b", r"<\1h2", html)
+        self.used[key] = html
+        return html
+
+
+CONVERSIONS = Conversions()  # one per process; the build loads and saves it
+_convert = CONVERSIONS.convert
 
 
 def sanitize(html: str, resolve_image: ImageResolver) -> str:

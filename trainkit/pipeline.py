@@ -22,6 +22,7 @@ from .checks import check_curriculum
 from .errors import ContentError, Problem, UsageError, error, warning
 from .files import Refused
 from .loader import load_curriculum
+from .markup import CONVERSIONS
 from .model import Curriculum, Format
 from .output import (
     VIRTUAL_SRC,
@@ -37,6 +38,7 @@ from .output import (
     source_revision,
     write_json,
 )
+from .paged import Split, part_key, read_part, split_document
 from .pdf import RenderError, load_resource
 from .render import Renderer
 from .views import PackView, localize_pack
@@ -90,6 +92,8 @@ class PackResult:
 class BuildReport:
     packs: list[PackResult] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    parts_laid_out: int = 0
+    parts_reused: int = 0
 
     @property
     def ok(self) -> bool:
@@ -148,6 +152,8 @@ class Document:
     data: bytes | None = None
     pages: int = 0
     reused: bool = False
+    split: Split | None = None  # handouts and guides are laid out in parts (see paged.py)
+    part_keys: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -188,49 +194,117 @@ def build(options: BuildOptions, progress: Callable[[str], None] = lambda _: Non
     revision = source_revision(curriculum.root)
     # Each pack's PDFs go to the workers as soon as its HTML is made, so rendering
     # overlaps the templating of the next packs.
-    pool = RenderPool(curriculum.root / "lessons", options.jobs or os.cpu_count() or 1)
+    environment = environment_key()
+    CONVERSIONS.load(options.out / ".cache")
+    parts_folder = options.out / ".cache" / "parts"
+    pool = RenderPool(curriculum.root / "lessons", options.jobs or os.cpu_count() or 1, parts_folder, environment)
+    plans: list[PackPlan] = []
+    scheduler = Scheduler(plans, pool, parts_folder, progress)
     try:
-        environment = environment_key()
         views: dict[tuple[str, str], Any] = {}
-        plans: list[PackPlan] = []
         for profile_id in profiles:
             for lang in languages:
                 progress(f"preparing {profile_id}/{lang}")
                 plans.append(plan_pack(curriculum, profile_id, lang, formats, options, plan, date, environment, views))
-                submit_pdfs(len(plans) - 1, plans[-1], pool)
-        collect_pdfs(plans, pool, progress)
+                scheduler.add(len(plans) - 1)
+        scheduler.run()
     except BaseException:
         pool.terminate()
         raise
+    CONVERSIONS.save(options.out / ".cache")
+    report.parts_laid_out, report.parts_reused = len(scheduler.submitted_parts), len(scheduler.reused_parts)
+    if not (options.profiles or options.languages or options.formats or options.workshop) and report.ok:
+        scheduler.forget_unused_parts()
     for pack in plans:
         report.packs.append(publish_pack(pack, curriculum, formats, date, revision, plan))
     report.warnings += remove_stale_outputs(options, curriculum, profiles, languages)
     return report
 
 
-def submit_pdfs(index: int, plan: PackPlan, pool: Any) -> None:
-    """Queue every PDF of a pack whose key changed."""
-    from .workers import Job
+class Scheduler:
+    """Sends work to the render pool as it becomes possible, and files the results.
 
-    for document in plan.documents:
-        if document.data is None:
-            pool.submit(Job(key=f"{index}/{document.name}", html=document.html))
+    A whole document goes as one job. A document in parts first needs each part
+    that is not in the cache: a part shared by several documents is laid out once,
+    and a document is assembled as soon as its last part is ready.
+    """
 
+    def __init__(self, plans: list[PackPlan], pool: Any, parts_folder: Path, progress: Callable[[str], None]):
+        self.plans = plans
+        self.pool = pool
+        self.parts_folder = parts_folder
+        self.progress = progress
+        self.waiting: dict[str, set[str]] = {}  # document job key → parts it still needs
+        self.submitted_parts: set[str] = set()
+        self.reused_parts: set[str] = set()
+        self.used: set[str] = set()
+        self.total = 0
+        self.count = 0
 
-def collect_pdfs(plans: list[PackPlan], pool: Any, progress: Callable[[str], None]) -> None:
-    """File each rendered PDF (or its error) with its pack."""
-    total = sum(1 for plan in plans for d in plan.documents if d.data is None)
-    count = 0
+    def add(self, index: int) -> None:
+        """Queue every PDF of the pack just planned whose key changed."""
+        from .workers import Job
 
-    def done(result) -> None:  # type: ignore[no-untyped-def]
-        nonlocal count
-        count += 1
-        index, name = result.key.split("/", 1)
-        pack = plans[int(index)]
-        progress(f"rendered {pack.profile}/{pack.lang}/{name} ({count} of {total})")
-        if result.error:
+        for document in self.plans[index].documents:
+            if document.data is not None:
+                continue
+            self.total += 1
+            key = f"{index}/{document.name}"
+            if document.split is None:
+                self.pool.submit(Job(key=key, html=document.html))
+                continue
+            needed = set()
+            for html, part in zip(document.split.parts, document.part_keys, strict=True):
+                self.used.add(part)
+                if part in self.submitted_parts:
+                    needed.add(part)
+                elif part not in self.reused_parts:
+                    if read_part(self.parts_folder / f"{part}.pdf") is not None:
+                        self.reused_parts.add(part)
+                        continue  # read_part refreshed its time: it is in use
+                    self.submitted_parts.add(part)
+                    needed.add(part)
+                    self.pool.submit(Job(key=f"part:{part}", html=html, part=True))
+            self.waiting[key] = needed
+            self._ready(key)
+
+    def _ready(self, key: str) -> None:
+        from .workers import Job
+
+        if not self.waiting.get(key, True):
+            del self.waiting[key]
+            index, name = key.split("/", 1)
+            document = next(d for d in self.plans[int(index)].documents if d.name == name)
+            self.pool.submit(Job(key=key, split=document.split))
+
+    def run(self) -> None:
+        self.pool.collect(self.done)
+        self.pool.close()
+
+    def done(self, result) -> None:  # type: ignore[no-untyped-def]
+        if result.key.startswith("part:"):
+            part = result.key.removeprefix("part:")
+            for key, needed in list(self.waiting.items()):
+                if part not in needed:
+                    continue
+                if result.error:
+                    del self.waiting[key]
+                    self._file(key, None, result.error)
+                else:
+                    needed.discard(part)
+                    self._ready(key)
+            self.progress("laid out a lesson")
+            return
+        self._file(result.key, result, result.error)
+
+    def _file(self, key: str, result, errors: list[str] | None) -> None:  # type: ignore[no-untyped-def]
+        self.count += 1
+        index, name = key.split("/", 1)
+        pack = self.plans[int(index)]
+        self.progress(f"rendered {pack.profile}/{pack.lang}/{name} ({self.count} of {self.total})")
+        if errors:
             lessons = ", ".join(view.id for view in pack.pack.lessons) if pack.pack else ""
-            for message in result.error:
+            for message in errors:
                 path = _lesson_path_for(message, pack.pack)
                 where = "" if path else f" (the pack holds the lessons {lessons}; one of them is too heavy to lay out)"
                 pack.problems.append(
@@ -240,8 +314,17 @@ def collect_pdfs(plans: list[PackPlan], pool: Any, progress: Callable[[str], Non
         document = next(d for d in pack.documents if d.name == name)
         document.data, document.pages = result.pdf, result.pages
 
-    pool.collect(done)
-    pool.close()
+    def forget_unused_parts(self, days: int = 30) -> None:
+        """After a full build, drop cached parts that this build did not use and no build
+        touched for `days` days (every use refreshes a part's time), so the cache stays small."""
+        if not self.parts_folder.is_dir():
+            return
+        import time
+
+        cutoff = time.time() - days * 86400
+        for path in self.parts_folder.iterdir():
+            if path.stem not in self.used and path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
 
 
 def plan_pack(
@@ -287,6 +370,9 @@ def plan_pack(
                 continue
             document = Document(name=name, html=html, key=content_hash((environment + html + images_key(html, lessons_root)).encode()))
             reuse_previous(document, result)
+            if document.data is None and (split := split_document(html)) is not None:
+                document.split = split
+                document.part_keys = tuple(part_key(environment, p, images_key(p, lessons_root)) for p in split.parts)
             result.documents.append(document)
     except RenderError as exc:
         result.problems += [

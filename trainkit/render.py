@@ -63,9 +63,17 @@ class Workshop:
 
 
 @cache
-def environment(lang: str, templates: Path = TEMPLATES) -> jinja2.Environment:
-    """One environment per language, with that language's UI catalog installed."""
+def environment(lang: str, templates: Path = TEMPLATES, cache_dir: Path | None = None) -> jinja2.Environment:
+    """One environment per language, with that language's UI catalog installed.
+
+    With a `cache_dir`, compiled templates are kept there between builds (Jinja's
+    bytecode cache checks each template's source, so an edited template recompiles)."""
+    bytecode = None
+    if cache_dir is not None:
+        (cache_dir / "templates").mkdir(parents=True, exist_ok=True)
+        bytecode = jinja2.FileSystemBytecodeCache(str(cache_dir / "templates"))
     env = jinja2.Environment(
+        bytecode_cache=bytecode,
         loader=jinja2.FileSystemLoader(str(templates)),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -116,7 +124,7 @@ class Renderer:
         self.cache_dir = cache_dir
         self.lang = pack.lang
         self.templates = templates_dir()
-        self.env = environment(pack.lang, self.templates)
+        self.env = environment(pack.lang, self.templates, cache_dir)
         self.gettext = ui.translations(pack.lang).gettext
         self.paper = paper
         self.date = date

@@ -17,16 +17,24 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
+from .paged import PartCache, Split, assemble
+
 DEFAULT_TIME_BUDGET = 300  # seconds per document
 DEFAULT_MEMORY_BUDGET = 2048  # MiB per worker
 
 _writer = None  # this worker's PdfWriter, set by _start (one per process, never shared)
+_parts: PartCache | None = None  # this worker's view of the part cache
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Job:
-    key: str  # caller's id for the document
-    html: str
+    """A whole document (`html`), one part to store in the part cache (`part`), or a
+    document to assemble from its parts (`split`)."""
+
+    key: str  # caller's id for the document or part
+    html: str = ""
+    part: bool = False
+    split: Split | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,8 +59,8 @@ def budgets() -> tuple[int, int]:
     return number("TRAINKIT_TIME_BUDGET", DEFAULT_TIME_BUDGET), number("TRAINKIT_MEMORY_BUDGET", DEFAULT_MEMORY_BUDGET)
 
 
-def _start(lessons_root: str, memory_mib: int) -> None:
-    global _writer
+def _start(lessons_root: str, memory_mib: int, parts_folder: str, environment: str) -> None:
+    global _writer, _parts
     import resource
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
@@ -64,6 +72,13 @@ def _start(lessons_root: str, memory_mib: int) -> None:
     from .pdf import PdfWriter
 
     _writer = PdfWriter(Path(lessons_root))
+    _parts = part_cache(Path(parts_folder), environment, _writer) if parts_folder else None
+
+
+def part_cache(folder: Path, environment: str, writer) -> PartCache:  # type: ignore[no-untyped-def]
+    from .output import images_key
+
+    return PartCache(folder, environment, writer.render, lambda html: images_key(html, writer.lessons_root))
 
 
 def _alarm(signum, frame):  # type: ignore[no-untyped-def]
@@ -77,7 +92,15 @@ def _render(job: Job, seconds: int) -> Rendered:
     signal.signal(signal.SIGALRM, _alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        pdf, pages = _writer.render(job.html)
+        if job.split is not None:
+            assert _parts is not None
+            pdf, pages = assemble(job.split, _parts)
+        elif job.part:
+            assert _parts is not None
+            _parts.get(job.html)
+            return Rendered(key=job.key)
+        else:
+            pdf, pages = _writer.render(job.html)
         return Rendered(key=job.key, pdf=pdf, pages=pages)
     except RenderError as exc:
         return Rendered(key=job.key, error=exc.messages)
@@ -96,8 +119,10 @@ class RenderPool:
     render never starts them.
     """
 
-    def __init__(self, lessons_root: Path, jobs: int):
+    def __init__(self, lessons_root: Path, jobs: int, parts_folder: Path | None = None, environment: str = ""):
         self.lessons_root = lessons_root
+        self.parts_folder = parts_folder
+        self.environment = environment
         self.jobs = max(1, jobs)
         self.seconds, self.memory = budgets()
         self._executor: ProcessPoolExecutor | None = None
@@ -107,7 +132,10 @@ class RenderPool:
         if self._executor is None:
             context = multiprocessing.get_context("spawn")
             self._executor = ProcessPoolExecutor(
-                self.jobs, mp_context=context, initializer=_start, initargs=(str(self.lessons_root), self.memory)
+                self.jobs,
+                mp_context=context,
+                initializer=_start,
+                initargs=(str(self.lessons_root), self.memory, str(self.parts_folder or ""), self.environment),
             )
         return self._executor
 

@@ -1,0 +1,260 @@
+"""Handouts and guides in parts: each lesson is laid out once and reused across packs and rebuilds.
+
+In: a document's HTML with `<!--trainkit:part-->` marks between its front (cover,
+contents, agenda), its lessons and its back (glossary, after the workshop). Out:
+the same PDF a single render would give, assembled with pypdf from parts.
+
+Each part is rendered alone, without page footers, and cached under the hash of
+its HTML, so a lesson that reads the same in two profiles, or did not change since
+the last build, is never laid out again. Assembly renders the front last with the
+real page numbers in its contents, stamps the footers ("Page N of M") from an
+overlay document of empty pages, points links between parts at their pages, keeps
+every part's bookmarks in order, and shares the fonts the parts have in common.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .fontshare import share_fonts
+
+PART_MARK = "<!--trainkit:part-->"
+FOOTER_START = "/* trainkit:footer */"
+FOOTER_END = "/* trainkit:end-footer */"
+GOTO = "trainkit:goto/"
+
+_FOOTER = re.compile(re.escape(FOOTER_START) + ".*?" + re.escape(FOOTER_END), re.S)
+_TITLE = re.compile(r"<title>.*?</title>", re.S)
+_ID = re.compile(r'\sid="([^"]+)"')
+_LOCAL_HREF = re.compile(r'href="#([^"]+)"')
+_PAGE_REF = re.compile(r'href="' + re.escape(GOTO) + r'([^"]+)" class="page-ref"')
+# Transparent pages: the overlay must draw its footers and nothing else over the content.
+_SHEETS = "<style>html, body { background: transparent; } .tk-sheet + .tk-sheet { break-before: page; }</style>"
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    """A document cut into parts: `front` and `parts` are whole HTML documents without footers."""
+
+    front: str
+    parts: tuple[str, ...]
+    overlay_head: str  # the document's own head and body tag, footers included
+    tail: str
+
+
+def split_document(html: str) -> Split | None:
+    """Cut a document at its part marks; None when it has none (it is rendered whole)."""
+    if PART_MARK not in html:
+        return None
+    body_at = html.index("<body")
+    body_end = html.index(">", body_at) + 1
+    close = html.rindex("</body>")
+    head, body_tag, inner, tail = html[:body_at], html[body_at:body_end], html[body_end:close], html[close:]
+    # A part's head has no footers, and no title: the title names the pack, and the
+    # whole document's metadata comes from its front.
+    plain_head = _TITLE.sub("<title></title>", _FOOTER.sub("", head), count=1)
+    segments = [segment for segment in inner.split(PART_MARK) if segment.strip()]
+    front = _FOOTER.sub("", head) + body_tag + _outward_links(segments[0]) + tail
+    parts = tuple(plain_head + body_tag + _outward_links(segment) + tail for segment in segments[1:])
+    return Split(front=front, parts=parts, overlay_head=head + body_tag, tail=tail)
+
+
+def _outward_links(segment: str) -> str:
+    """Links to an anchor in another part become trainkit:goto/ links, resolved after assembly."""
+    own = set(_ID.findall(segment))
+    return _LOCAL_HREF.sub(lambda m: m.group(0) if m.group(1) in own else f'href="{GOTO}{m.group(1)}"', segment)
+
+
+def numbered_front(front: str, pages: dict[str, int]) -> str:
+    """The front with each contents entry carrying the page its target starts on."""
+
+    def number(match: re.Match[str]) -> str:
+        page = pages.get(match.group(1))
+        return match.group(0) + (f' data-page="{page}"' if page else "")
+
+    return _PAGE_REF.sub(number, front)
+
+
+def overlay(split: Split, pages: int) -> str:
+    """`pages` empty pages with the document's own page rules: only the footers are drawn."""
+    return split.overlay_head + _SHEETS + '<div class="tk-sheet"></div>' * pages + split.tail
+
+
+class PartCache:
+    """Rendered parts on disk, named by the hash of what decides their bytes."""
+
+    def __init__(self, folder: Path, environment: str, render: Callable[[str], tuple[bytes, int]], key_extra: Callable[[str], str]):
+        self.folder = folder
+        self.environment = environment
+        self._render = render
+        self._key_extra = key_extra
+        self.rendered = 0
+
+    def key(self, html: str) -> str:
+        return part_key(self.environment, html, self._key_extra(html))
+
+    def path(self, key: str) -> Path:
+        return self.folder / f"{key}.pdf"
+
+    def get(self, html: str) -> bytes:
+        """The part's PDF: from disk when intact, else rendered now and stored."""
+        path = self.path(self.key(html))
+        data = read_part(path)
+        if data is None:
+            data, _ = self._render(html)
+            self.rendered += 1
+            store_part(path, data)
+        return data
+
+
+def part_key(environment: str, html: str, images: str) -> str:
+    return hashlib.sha256(f"{environment}\n{images}\n{html}".encode()).hexdigest()
+
+
+def read_part(path: Path) -> bytes | None:
+    """A stored part, or None if missing or damaged (it is then rendered again)."""
+    try:
+        data = path.read_bytes()
+        if not (data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")):
+            return None
+        os.utime(path)  # in use: kept by the cache clean-up
+    except OSError:
+        return None
+    return data
+
+
+def store_part(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(f".{os.getpid()}.tmp")
+    temporary.write_bytes(data)
+    temporary.replace(path)
+
+
+def assemble(split: Split, cache: PartCache) -> tuple[bytes, int]:
+    """The whole PDF from the front, the parts and the footer overlay; (bytes, page count)."""
+    from pypdf import PdfReader, PdfWriter
+
+    readers = [PdfReader(io.BytesIO(cache.get(html))) for html in split.parts]
+    counts = [len(reader.pages) for reader in readers]
+    front_pages = 2  # a first guess (cover and contents); the front's own length moves every number after it
+    for _ in range(4):
+        anchors = _anchors(readers, counts, front_pages)
+        front_reader = PdfReader(io.BytesIO(cache.get(numbered_front(split.front, anchors))))
+        if len(front_reader.pages) == front_pages:
+            break
+        front_pages = len(front_reader.pages)
+    anchors = _anchors(readers, counts, front_pages)
+    total = front_pages + sum(counts)
+    footers = PdfReader(io.BytesIO(cache.get(overlay(split, total))))
+
+    writer = PdfWriter()
+    for reader in (front_reader, *readers):
+        writer.append(reader)
+    _stamp(writer, footers)
+    _resolve_links(writer, anchors)
+    share_fonts(writer)
+    writer.add_metadata({k: v for k, v in (front_reader.metadata or {}).items()})
+    language = front_reader.trailer["/Root"].get("/Lang")
+    if language is not None:
+        from pypdf.generic import NameObject
+
+        writer._root_object[NameObject("/Lang")] = language
+    writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return compact(buffer.getvalue()), total
+
+
+def compact(data: bytes) -> bytes:
+    """Rewrite with object streams (pypdf cannot) and an /ID made from the content, so that
+    the same parts always give the same bytes. qpdf, through pikepdf, does both."""
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        buffer = io.BytesIO()
+        pdf.save(
+            buffer,
+            object_stream_mode=pikepdf.ObjectStreamMode.generate,
+            compress_streams=True,
+            deterministic_id=True,
+            linearize=False,
+        )
+    return buffer.getvalue()
+
+
+def _anchors(readers, counts: list[int], front_pages: int) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Every named anchor of the parts → the page (1-based, whole document) it is on."""
+    pages: dict[str, int] = {}
+    offset = front_pages
+    for reader, count in zip(readers, counts, strict=True):
+        for name, destination in reader.named_destinations.items():
+            try:
+                pages.setdefault(str(name).lstrip("/"), offset + reader.get_destination_page_number(destination) + 1)
+            except (ValueError, KeyError, IndexError):
+                continue
+        offset += count
+    return pages
+
+
+def _stamp(writer, footers) -> None:  # type: ignore[no-untyped-def]
+    """Draw overlay page i on top of page i, as a form XObject (no content stream is parsed)."""
+    from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject, StreamObject
+
+    before = DecodedStreamObject()
+    before.set_data(b"q\n")
+    saved = writer._add_object(before)
+    for index, (page, footer) in enumerate(zip(writer.pages, footers.pages, strict=False)):
+        form = StreamObject()
+        form[NameObject("/Type")] = NameObject("/XObject")
+        form[NameObject("/Subtype")] = NameObject("/Form")
+        form[NameObject("/BBox")] = footer.mediabox
+        form[NameObject("/Resources")] = footer["/Resources"].clone(writer)
+        contents = footer.get_contents()
+        form.set_data(contents.get_data() if contents is not None else b"")
+        form = form.flate_encode()
+        name = NameObject(f"/TkFooter{index}")
+        resources = page["/Resources"].get_object()
+        xobjects = resources.get("/XObject")
+        if xobjects is None:
+            xobjects = DictionaryObject()
+            resources[NameObject("/XObject")] = xobjects
+        xobjects.get_object()[name] = writer._add_object(form)
+        after = DecodedStreamObject()
+        after.set_data(b"\nQ q " + name.encode() + b" Do Q\n")
+        current = page.raw_get("/Contents")  # streams stay indirect objects, as PDF requires
+        resolved = current.get_object()
+        streams = list(resolved) if isinstance(resolved, ArrayObject) else [current]
+        page[NameObject("/Contents")] = ArrayObject([saved, *streams, writer._add_object(after)])
+
+
+def _resolve_links(writer, anchors: dict[str, int]) -> None:  # type: ignore[no-untyped-def]
+    """trainkit:goto/<id> links → links to the page that anchor is on; unknown anchors lose the link."""
+    from pypdf.generic import ArrayObject, FloatObject, NameObject, NullObject
+
+    for page in writer.pages:
+        annotations = page.get("/Annots")
+        if annotations is None:
+            continue
+        kept = ArrayObject()
+        for reference in annotations.get_object():
+            annotation = reference.get_object()
+            action = annotation.get("/A")
+            uri = str(action.get_object().get("/URI", "")) if action is not None else ""
+            if not uri.startswith(GOTO):
+                kept.append(reference)
+                continue
+            target = anchors.get(uri[len(GOTO) :])
+            if target is None or target > len(writer.pages):
+                continue
+            goal = writer.pages[target - 1]
+            del annotation["/A"]
+            top = FloatObject(float(goal.mediabox.top))
+            annotation[NameObject("/Dest")] = ArrayObject([goal.indirect_reference, NameObject("/XYZ"), NullObject(), top, NullObject()])
+            kept.append(reference)
+        page[NameObject("/Annots")] = kept
