@@ -258,6 +258,8 @@ def build(ctx: Context, profiles, languages, formats, paper, workshop, jobs, sli
         status = ("up to date" if pack.reused else "built") if pack.ok else "FAILED (previous pack kept)"
         detail = f"{len(pack.files)} files, {pack.pages} pages" if pack.ok else ""
         click.echo(f"{pack.profile}/{pack.lang}: {status} {detail}".rstrip())
+    if report.parts_laid_out or report.parts_reused:
+        click.echo(f"Lessons laid out: {report.parts_laid_out}; reused from earlier builds: {report.parts_reused}")
     built = [p for p in report.packs if p.ok]
     warnings = sum(not p.is_error for p in report.warnings) + sum(not p.is_error for pack in report.packs for p in pack.problems)
     click.echo(

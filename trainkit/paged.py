@@ -102,15 +102,24 @@ class PartCache:
     def path(self, key: str) -> Path:
         return self.folder / f"{key}.pdf"
 
-    def get(self, html: str) -> bytes:
-        """The part's PDF: from disk when intact, else rendered now and stored."""
+    def get(self, html: str):  # type: ignore[no-untyped-def]
+        """The part as a pypdf reader: from disk when it reads back whole, else rendered now and stored."""
+        from pypdf import PdfReader
+        from pypdf.errors import PdfReadError
+
         path = self.path(self.key(html))
         data = read_part(path)
-        if data is None:
-            data, _ = self._render(html)
-            self.rendered += 1
-            store_part(path, data)
-        return data
+        if data is not None:
+            try:
+                reader = PdfReader(io.BytesIO(data))
+                if len(reader.pages) > 0:
+                    return reader
+            except (PdfReadError, ValueError, KeyError, TypeError, AttributeError):
+                pass  # damaged on disk: lay it out again
+        data, _ = self._render(html)
+        self.rendered += 1
+        store_part(path, data)
+        return PdfReader(io.BytesIO(data))
 
 
 def part_key(environment: str, html: str, images: str) -> str:
@@ -138,20 +147,20 @@ def store_part(path: Path, data: bytes) -> None:
 
 def assemble(split: Split, cache: PartCache) -> tuple[bytes, int]:
     """The whole PDF from the front, the parts and the footer overlay; (bytes, page count)."""
-    from pypdf import PdfReader, PdfWriter
+    from pypdf import PdfWriter
 
-    readers = [PdfReader(io.BytesIO(cache.get(html))) for html in split.parts]
+    readers = [cache.get(html) for html in split.parts]
     counts = [len(reader.pages) for reader in readers]
     front_pages = 2  # a first guess (cover and contents); the front's own length moves every number after it
     for _ in range(4):
         anchors = _anchors(readers, counts, front_pages)
-        front_reader = PdfReader(io.BytesIO(cache.get(numbered_front(split.front, anchors))))
+        front_reader = cache.get(numbered_front(split.front, anchors))
         if len(front_reader.pages) == front_pages:
             break
         front_pages = len(front_reader.pages)
     anchors = _anchors(readers, counts, front_pages)
     total = front_pages + sum(counts)
-    footers = PdfReader(io.BytesIO(cache.get(overlay(split, total))))
+    footers = cache.get(overlay(split, total))
 
     writer = PdfWriter()
     for reader in (front_reader, *readers):

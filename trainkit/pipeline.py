@@ -212,13 +212,16 @@ def build(options: BuildOptions, progress: Callable[[str], None] = lambda _: Non
         pool.terminate()
         raise
     CONVERSIONS.save(options.out / ".cache")
-    report.parts_laid_out, report.parts_reused = len(scheduler.submitted_parts), len(scheduler.reused_parts)
+    report.parts_laid_out, report.parts_reused = scheduler.laid_out, len(scheduler.reused_parts)
     if not (options.profiles or options.languages or options.formats or options.workshop) and report.ok:
         scheduler.forget_unused_parts()
     for pack in plans:
         report.packs.append(publish_pack(pack, curriculum, formats, date, revision, plan))
     report.warnings += remove_stale_outputs(options, curriculum, profiles, languages)
     return report
+
+
+LESSON_ID = re.compile(r'<article class="lesson" id="lesson-([a-z0-9][a-z0-9-]*)"')
 
 
 class Scheduler:
@@ -238,6 +241,8 @@ class Scheduler:
         self.submitted_parts: set[str] = set()
         self.reused_parts: set[str] = set()
         self.used: set[str] = set()
+        self.lesson_of: dict[str, str] = {}  # part key → the lesson it shows, to name it in errors
+        self.laid_out = 0
         self.total = 0
         self.count = 0
 
@@ -263,6 +268,7 @@ class Scheduler:
                         self.reused_parts.add(part)
                         continue  # read_part refreshed its time: it is in use
                     self.submitted_parts.add(part)
+                    self.lesson_of[part] = lesson.group(1) if (lesson := LESSON_ID.search(html)) else ""
                     needed.add(part)
                     self.pool.submit(Job(key=f"part:{part}", html=html, part=True))
             self.waiting[key] = needed
@@ -289,10 +295,13 @@ class Scheduler:
                     continue
                 if result.error:
                     del self.waiting[key]
-                    self._file(key, None, result.error)
+                    lesson = self.lesson_of.get(part)
+                    self._file(key, None, [f"lesson '{lesson}': {m}" if lesson else m for m in result.error])
                 else:
                     needed.discard(part)
                     self._ready(key)
+            if not result.error:
+                self.laid_out += 1
             self.progress("laid out a lesson")
             return
         self._file(result.key, result, result.error)

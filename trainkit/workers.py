@@ -94,7 +94,12 @@ def _render(job: Job, seconds: int) -> Rendered:
     try:
         if job.split is not None:
             assert _parts is not None
-            pdf, pages = assemble(job.split, _parts)
+            try:
+                pdf, pages = assemble(job.split, _parts)
+            except (RenderError, _Timeout, MemoryError):
+                raise
+            except Exception as exc:  # noqa: BLE001 - a PDF library failure fails this document alone
+                return Rendered(key=job.key, error=[f"the parts could not be assembled into one PDF ({type(exc).__name__}: {exc})"])
         elif job.part:
             assert _parts is not None
             _parts.get(job.html)

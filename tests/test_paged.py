@@ -1,0 +1,203 @@
+"""Handouts and guides laid out in parts (paged.py), read back as a reader would meet them:
+the contents' page numbers and links, the footers, the bookmarks and the fonts of the
+assembled PDF; and the part cache: shared lessons laid out once, edits laying out only
+what changed, damaged parts laid out again."""
+
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from trainkit.cli import main
+
+EPOCH = {"SOURCE_DATE_EPOCH": "1767225600"}
+WORDS = "phone message account password key lock screen backup contact source team risk plan update".split()
+
+
+def long_lesson(title: str, sections: int, prerequisites: str = "") -> str:
+    """A lesson several pages long, so page numbers and links are not trivially 1, 2, 3."""
+    text = []
+    for n in range(sections):
+        sentences = " ".join(f"{WORDS[(n + i) % len(WORDS)].capitalize()} {' '.join(WORDS[: 8 + i % 5])}." for i in range(40))
+        text.append(f"## {title} section {n + 1}\n\n{sentences}\n")
+    return (
+        f"---\ntitle: {title}\nsummary: A long lesson.\ntopics: [encryption]\naudiences: [journalist]\nlevel: beginner\n"
+        f"duration: 30\nprerequisites: [{prerequisites}]\nobjectives:\n  - Explain one thing.\nreviewed: 2026-01-01\n"
+        f"review_by: 2099-01-01\n---\n\n" + "\n".join(text) + "\n::: checklist\n- Do the first thing.\n:::\n"
+    )
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    return root
+
+
+def build(curriculum: Path, out: Path, *args: str):  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(main, ["--curriculum", str(curriculum), "build", "--out", str(out), *args], env=EPOCH)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture(scope="module")
+def long_pack(tmp_path_factory):
+    root = write(
+        tmp_path_factory.mktemp("long") / "c",
+        {
+            "curriculum.yml": "title: Long curriculum\nsource_language: en\nlanguages: [en]\n",
+            "profiles/reporters.yml": "title: Reporters\naudiences: [journalist]\n",
+            "lessons/first/en.md": long_lesson("First lesson", 6),
+            "lessons/second/en.md": long_lesson("Second lesson", 9, "first"),
+            "lessons/third/en.md": long_lesson("Third lesson", 4, "second"),
+        },
+    )
+    out = root.parent / "out"
+    build(root, out)
+    return root, out
+
+
+def outline(reader: PdfReader) -> list[tuple[int, str, int]]:
+    """(depth, title, page index) of every bookmark, in order."""
+    found = []
+
+    def walk(items, depth):  # type: ignore[no-untyped-def]
+        for item in items:
+            if isinstance(item, list):
+                walk(item, depth + 1)
+            else:
+                found.append((depth, item.title, reader.get_destination_page_number(item)))
+
+    walk(reader.outline, 0)
+    return found
+
+
+def starts(reader: PdfReader) -> dict[str, int]:
+    """Top-level bookmark title → its 1-based page number."""
+    return {title: page + 1 for depth, title, page in outline(reader) if depth == 0}
+
+
+def test_contents_numbers_are_the_pages_where_lessons_start(long_pack):
+    _, out = long_pack
+    reader = PdfReader(out / "reporters/en/handout.pdf")
+    pages = starts(reader)
+    assert pages["Third lesson"] > 8  # long lessons: the numbers mean something
+    contents = reader.pages[1].extract_text()
+    for title in ("First lesson", "Second lesson", "Third lesson", "After the workshop"):
+        number = re.search(re.escape(title) + r"[ .]*?(\d+)\s*$", contents, re.M)
+        assert number, contents
+        assert int(number.group(1)) == pages[title]
+        assert title in reader.pages[pages[title] - 1].extract_text().split("\n")[0]
+
+
+def test_contents_links_go_to_those_pages(long_pack):
+    _, out = long_pack
+    reader = PdfReader(out / "reporters/en/handout.pdf")
+    index = {page.indirect_reference.idnum: number for number, page in enumerate(reader.pages, start=1)}
+    targets = set()
+    for annotation in reader.pages[1].get("/Annots", []):
+        annotation = annotation.get_object()
+        assert "/A" not in annotation or not str(annotation["/A"].get("/URI", "")).startswith("trainkit:")
+        targets.add(index[annotation["/Dest"][0].idnum])
+    pages = starts(reader)
+    assert targets == {pages[t] for t in ("First lesson", "Second lesson", "Third lesson", "After the workshop")}
+
+
+def test_every_page_but_the_cover_has_its_footer(long_pack):
+    _, out = long_pack
+    reader = PdfReader(out / "reporters/en/handout.pdf")
+    total = len(reader.pages)
+    assert "Page 1 of" not in reader.pages[0].extract_text()
+    for number, page in enumerate(reader.pages[1:], start=2):
+        text = page.extract_text()
+        assert f"Page {number} of {total}" in text and "Reporters" in text
+
+
+def test_bookmarks_keep_their_order_and_depth(long_pack):
+    _, out = long_pack
+    marks = outline(PdfReader(out / "reporters/en/handout.pdf"))
+    assert [t for d, t, _ in marks if d == 0] == ["Contents", "First lesson", "Second lesson", "Third lesson", "After the workshop"]
+    sections = [t for d, t, _ in marks if d == 1]
+    assert sections[:2] == ["First lesson section 1", "First lesson section 2"] and len(sections) == 6 + 9 + 4
+    assert "In this lesson you will" not in [t for _, t, _ in marks]
+
+
+def test_each_face_is_embedded_once(long_pack):
+    _, out = long_pack
+    reader = PdfReader(out / "reporters/en/handout.pdf")
+    programs: dict[str, set[int]] = {}
+    for page in reader.pages:
+        for font in page["/Resources"].get_object().get("/Font", {}).values():
+            font = font.get_object()
+            descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
+            programs.setdefault(str(font["/BaseFont"]), set()).add(descriptor.raw_get("/FontFile2").idnum)
+    assert programs and all(len(ids) == 1 for ids in programs.values()), programs
+
+
+def test_guide_agenda_links_point_at_the_lessons(long_pack):
+    _, out = long_pack
+    reader = PdfReader(out / "reporters/en/guide.pdf")
+    pages = starts(reader)
+    index = {page.indirect_reference.idnum: number for number, page in enumerate(reader.pages, start=1)}
+    agenda = pages["Agenda"] - 1
+    targets = {index[a.get_object()["/Dest"][0].idnum] for a in reader.pages[agenda].get("/Annots", [])}
+    assert targets == {pages["First lesson"], pages["Second lesson"], pages["Third lesson"]}
+
+
+def parts_line(output: str) -> tuple[int, int]:
+    match = re.search(r"^Lessons laid out: (\d+); reused from earlier builds: (\d+)$", output, re.M)
+    assert match, output
+    return int(match.group(1)), int(match.group(2))
+
+
+def test_a_lesson_two_profiles_share_is_laid_out_once(tmp_path):
+    files = {
+        "curriculum.yml": "title: Shared\nsource_language: en\nlanguages: [en]\n",
+        "profiles/a.yml": "title: A\naudiences: [journalist]\n",
+        "profiles/b.yml": "title: B\naudiences: [journalist]\nexclude: [two]\n",
+        "lessons/one/en.md": long_lesson("One", 2),
+        "lessons/two/en.md": long_lesson("Two", 2),
+    }
+    root = write(tmp_path / "c", files)
+    first = build(root, tmp_path / "out", "--profile", "a", "--format", "handout")
+    # a: one, two and its "After the workshop" part.
+    assert parts_line(first.output) == (3, 0)
+    second = build(root, tmp_path / "out", "--profile", "b", "--format", "handout")
+    # b: lesson one is the same part as in a; only its own back part is new.
+    assert parts_line(second.output) == (1, 1)
+    text = "".join(p.extract_text() for p in PdfReader(tmp_path / "out/b/en/handout.pdf").pages)
+    assert "One section 2" in text and "Two section 1" not in text
+
+
+def test_an_edit_lays_out_only_the_edited_lesson(long_pack, tmp_path):
+    import shutil
+
+    root, out = long_pack
+    root = Path(shutil.copytree(root, tmp_path / "c"))
+    out = Path(shutil.copytree(out, tmp_path / "out"))
+    second = root / "lessons/second/en.md"
+    second.write_text(second.read_text().replace("## Second lesson section 3", "## Second lesson section 3, corrected"))
+    result = build(root, out)
+    # The handout shows the edited text and the guide does not: one new part, and the
+    # handout's three others (first, third, its back) come from the cache.
+    assert parts_line(result.output) == (1, 3)
+    reader = PdfReader(out / "reporters/en/handout.pdf")
+    assert "Second lesson section 3, corrected" in "".join(p.extract_text() for p in reader.pages)
+    assert [t for d, t, _ in outline(reader) if d == 1][6 + 2] == "Second lesson section 3, corrected"
+
+
+def test_damaged_parts_are_laid_out_again(long_pack, tmp_path):
+    import shutil
+
+    root, out = long_pack
+    root = Path(shutil.copytree(root, tmp_path / "c"))
+    out = Path(shutil.copytree(out, tmp_path / "out"))
+    for part in (out / ".cache/parts").iterdir():
+        part.write_bytes(b"%PDF-1.7\nnot a PDF at all\n%%EOF\n")  # passes the quick check, fails to read
+    first = root / "lessons/first/en.md"
+    first.write_text(first.read_text().replace("summary: A long lesson.", "summary: A long lesson, edited."))
+    build(root, out)
+    text = "".join(p.extract_text() for p in PdfReader(out / "reporters/en/handout.pdf").pages)
+    assert "A long lesson, edited." in text and "Third lesson section 4" in text
