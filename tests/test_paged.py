@@ -201,3 +201,26 @@ def test_damaged_parts_are_laid_out_again(long_pack, tmp_path):
     build(root, out)
     text = "".join(p.extract_text() for p in PdfReader(out / "reporters/en/handout.pdf").pages)
     assert "A long lesson, edited." in text and "Third lesson section 4" in text
+
+
+def test_the_cache_forgets_parts_no_build_used_for_a_month(long_pack, tmp_path):
+    import os
+    import shutil
+    import time
+
+    root, out = long_pack
+    out = Path(shutil.copytree(out, tmp_path / "out"))
+    parts = out / ".cache/parts"
+    month_ago = time.time() - 31 * 86400
+    old = parts / ("0" * 64 + ".pdf")
+    old.write_bytes(b"%PDF-1.7\n%%EOF\n")
+    for part in parts.iterdir():
+        os.utime(part, (month_ago, month_ago))
+    build(root, out)  # a full build that changes nothing: the parts of what it publishes are refreshed
+    assert not old.exists()
+    # Kept: each lesson's part of the handout and the guide, and the handout's back (3 + 3 + 1);
+    # fronts and footer overlays not used for a month are cheap to make again.
+    assert len(list(parts.iterdir())) == 7
+    (out / "reporters/en/handout.pdf").unlink()
+    again = build(root, out)
+    assert parts_line(again.output) == (0, 4)

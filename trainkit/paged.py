@@ -94,7 +94,6 @@ class PartCache:
         self.environment = environment
         self._render = render
         self._key_extra = key_extra
-        self.rendered = 0
 
     def key(self, html: str) -> str:
         return part_key(self.environment, html, self._key_extra(html))
@@ -117,7 +116,6 @@ class PartCache:
             except (PdfReadError, ValueError, KeyError, TypeError, AttributeError):
                 pass  # damaged on disk: lay it out again
         data, _ = self._render(html)
-        self.rendered += 1
         store_part(path, data)
         return PdfReader(io.BytesIO(data))
 

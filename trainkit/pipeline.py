@@ -8,6 +8,7 @@ failing pack leaves the previously published one untouched.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import os
 import re
@@ -184,23 +185,27 @@ def build(options: BuildOptions, progress: Callable[[str], None] = lambda _: Non
     from .workers import RenderPool
 
     epoch = parse_epoch(options.source_date_epoch)
-    curriculum, problems, plan = prepare(options)
-    profiles, languages = resolve_targets(curriculum, options, plan)
-    formats = options.formats or tuple(Format)
-    report = BuildReport(warnings=[p for p in problems if not p.is_error] + list(plan.warnings if plan else ()))
-    options.out.mkdir(parents=True, exist_ok=True)
-    clean_leftovers(options.out)
-    date = (epoch or dt.datetime.now(dt.UTC)).date()
-    revision = source_revision(curriculum.root)
-    # Each pack's PDFs go to the workers as soon as its HTML is made, so rendering
-    # overlaps the templating of the next packs.
     environment = environment_key()
-    CONVERSIONS.load(options.out / ".cache")
     parts_folder = options.out / ".cache" / "parts"
-    pool = RenderPool(curriculum.root / "lessons", options.jobs or os.cpu_count() or 1, parts_folder, environment)
+    pool = RenderPool(options.curriculum.absolute() / "lessons", options.jobs or os.cpu_count() or 1, parts_folder, environment)
+    if not parts_folder.is_dir():
+        pool.start()  # nothing was built here yet, so everything renders: start the workers while the curriculum loads
     plans: list[PackPlan] = []
     scheduler = Scheduler(plans, pool, parts_folder, progress)
     try:
+        curriculum, problems, plan = prepare(options)
+        if curriculum.root / "lessons" != pool.lessons_root:  # the workers serve images from this folder only
+            raise RuntimeError(f"curriculum root moved: {curriculum.root}")
+        profiles, languages = resolve_targets(curriculum, options, plan)
+        formats = options.formats or tuple(Format)
+        report = BuildReport(warnings=[p for p in problems if not p.is_error] + list(plan.warnings if plan else ()))
+        options.out.mkdir(parents=True, exist_ok=True)
+        clean_leftovers(options.out)
+        date = (epoch or dt.datetime.now(dt.UTC)).date()
+        revision = source_revision(curriculum.root)
+        CONVERSIONS.load(options.out / ".cache")
+        # Each pack's PDFs go to the workers as soon as its HTML is made, so rendering
+        # overlaps the templating of the next packs.
         views: dict[tuple[str, str], Any] = {}
         for profile_id in profiles:
             for lang in languages:
@@ -252,6 +257,7 @@ class Scheduler:
 
         for document in self.plans[index].documents:
             if document.data is not None:
+                self._keep(document.part_keys)  # published and unchanged: its parts stay in the cache
                 continue
             self.total += 1
             key = f"{index}/{document.name}"
@@ -273,6 +279,12 @@ class Scheduler:
                     self.pool.submit(Job(key=f"part:{part}", html=html, part=True))
             self.waiting[key] = needed
             self._ready(key)
+
+    def _keep(self, parts: tuple[str, ...]) -> None:
+        for part in parts:
+            self.used.add(part)
+            with contextlib.suppress(OSError):
+                os.utime(self.parts_folder / f"{part}.pdf")
 
     def _ready(self, key: str) -> None:
         from .workers import Job
@@ -379,7 +391,7 @@ def plan_pack(
                 continue
             document = Document(name=name, html=html, key=content_hash((environment + html + images_key(html, lessons_root)).encode()))
             reuse_previous(document, result)
-            if document.data is None and (split := split_document(html)) is not None:
+            if (split := split_document(html)) is not None:
                 document.split = split
                 document.part_keys = tuple(part_key(environment, p, images_key(p, lessons_root)) for p in split.parts)
             result.documents.append(document)

@@ -81,6 +81,10 @@ def part_cache(folder: Path, environment: str, writer) -> PartCache:  # type: ig
     return PartCache(folder, environment, writer.render, lambda html: images_key(html, writer.lessons_root))
 
 
+def _ready() -> None:
+    """Nothing: submitted once per worker by RenderPool.start so that each one starts."""
+
+
 def _alarm(signum, frame):  # type: ignore[no-untyped-def]
     raise _Timeout()
 
@@ -144,6 +148,11 @@ class RenderPool:
             )
         return self._executor
 
+    def start(self) -> None:
+        """Start every worker now (their imports take a while) instead of at the first document."""
+        for _ in range(self.jobs):
+            self._pool().submit(_ready)
+
     def submit(self, job: Job) -> None:
         self._futures[self._pool().submit(_render, job, self.seconds)] = job
 
@@ -177,9 +186,10 @@ class RenderPool:
         self.collect(done)
 
     def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+        """Stop the workers once every result is in. They are idle, and every part they
+        stored was renamed into place before its result was sent, so they are stopped at
+        once: letting each interpreter tear WeasyPrint down takes longer than a small build."""
+        self.terminate()
 
     def terminate(self) -> None:
         """Stop at once (Ctrl-C): kill the workers without waiting for their documents."""
