@@ -224,3 +224,28 @@ def test_the_cache_forgets_parts_no_build_used_for_a_month(long_pack, tmp_path):
     (out / "reporters/en/handout.pdf").unlink()
     again = build(root, out)
     assert parts_line(again.output) == (0, 4)
+
+
+def test_the_assembled_pdf_reads_like_a_single_render(long_pack):
+    """Same pages, same text on each page (footers and contents numbers included) as
+    WeasyPrint gives for the whole document in one go."""
+    import datetime as dt
+    import io
+
+    from trainkit import pipeline
+    from trainkit.model import Format
+    from trainkit.pdf import PdfWriter
+
+    root, out = long_pack
+    options = pipeline.BuildOptions(curriculum=root, out=out.parent / "unused", source_date_epoch=EPOCH["SOURCE_DATE_EPOCH"])
+    curriculum, _, _ = pipeline.prepare(options)
+    plan = pipeline.plan_pack(
+        curriculum, "reporters", "en", (Format.HANDOUT,), options, None, dt.date(2026, 1, 1), pipeline.environment_key()
+    )
+    html = next(d.html for d in plan.documents if d.name == "handout.pdf")
+    whole, pages = PdfWriter(root / "lessons").render(html)
+    single = PdfReader(io.BytesIO(whole))
+    assembled = PdfReader(out / "reporters/en/handout.pdf")
+    assert len(assembled.pages) == pages
+    for mine, theirs in zip(assembled.pages, single.pages, strict=True):
+        assert mine.extract_text().rstrip() == theirs.extract_text().rstrip()
