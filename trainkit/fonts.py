@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import json
 import os
 import subprocess
 import unicodedata
@@ -66,14 +67,11 @@ def installed_stack() -> list[FontFile]:
     return [font for family in STACK if (font := find_font(family)) is not None]
 
 
-def missing_glyphs(text: str) -> list[str]:
+def missing_glyphs(text: str, cache_dir: Path | None = None) -> list[str]:
     """Characters of `text` that no font of the stack can draw (controls and spaces ignored)."""
-    fonts = installed_stack()
-    if not fonts:
+    covered = covered_codepoints(cache_dir)
+    if not covered:
         return []
-    covered: set[int] = set()
-    for font in fonts:
-        covered |= _cmap(font.path)
     missing = []
     for char in sorted(set(text)):
         # Controls, format characters (ZWJ, bidi marks) and separators are not drawn.
@@ -81,6 +79,34 @@ def missing_glyphs(text: str) -> list[str]:
             continue
         missing.append(char)
     return missing
+
+
+def covered_codepoints(cache_dir: Path | None = None) -> frozenset[int]:
+    """Every character some font of the stack has, kept under `cache_dir` between builds
+    (keyed by the font files, their sizes and times: reading the cmaps takes a while)."""
+    fonts = installed_stack()
+    key = hashlib.sha256("|".join(f"{f.path}:{f.path.stat().st_size}:{f.path.stat().st_mtime_ns}" for f in fonts).encode()).hexdigest()
+    if key in _COVERAGE:
+        return _COVERAGE[key]
+    stored = cache_dir / f"coverage-{key[:32]}.json" if cache_dir is not None else None
+    covered: frozenset[int] | None = None
+    if stored is not None:
+        try:
+            covered = frozenset(int(c) for c in json.loads(stored.read_text(encoding="ascii")))
+        except (OSError, ValueError, TypeError):
+            covered = None
+    if covered is None:
+        covered = frozenset().union(*(_cmap(font.path) for font in fonts))
+        if stored is not None:
+            stored.parent.mkdir(parents=True, exist_ok=True)
+            temporary = stored.with_suffix(f".{os.getpid()}.tmp")
+            temporary.write_text(json.dumps(sorted(covered)), encoding="ascii")
+            temporary.replace(stored)
+    _COVERAGE[key] = covered
+    return covered
+
+
+_COVERAGE: dict[str, frozenset[int]] = {}
 
 
 def describe(char: str) -> str:

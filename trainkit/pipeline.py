@@ -372,7 +372,7 @@ def plan_pack(
     result.problems += selection.problems
     if plan and (late := days_warning(plan, len(days))):
         result.problems.append(late)
-    result.problems += fallback_warnings(pack, curriculum) + catalog_warnings(lang) + glyph_problems(pack)
+    result.problems += fallback_warnings(pack, curriculum) + catalog_warnings(lang) + glyph_problems(pack, options.out / ".cache")
     if result.failed:
         return result
     renderer = Renderer(
@@ -496,7 +496,7 @@ def catalog_warnings(lang: str) -> list[Problem]:
     ]
 
 
-def glyph_problems(pack: PackView) -> list[Problem]:
+def glyph_problems(pack: PackView, cache_dir: Path | None = None) -> list[Problem]:
     """A character no installed font can draw fails the pack, naming it and the lesson."""
     from .fonts import describe, missing_glyphs
 
@@ -505,7 +505,7 @@ def glyph_problems(pack: PackView) -> list[Problem]:
         parts = [view.title, view.summary, *view.objectives, view.participant, *view.keypoints, *view.checklist, view.facilitator]
         parts += [s.title + s.html + s.notes for s in view.slides] + [a.title + a.html for a in view.activities]
         text = html_text("".join(str(p) for p in parts))
-        for char in missing_glyphs(text):
+        for char in missing_glyphs(text, cache_dir):
             found.append(
                 error(
                     view.source_path,
