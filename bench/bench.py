@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Trainkit benchmark: prints a table and JSON of build times, memory, pages and ratios.
 
-    .venv/bin/python bench/bench.py [--lessons 16] [--languages 2] [--profiles 2] [--json FILE]
+    .venv/bin/python bench/bench.py [--lessons 16] [--languages 3] [--profiles 3] [--json FILE]
 
 Measures, on a synthetic curriculum made by bench/synth.py (deterministic):
 cold build with --jobs 1 and --jobs 2, no-op rebuild, rebuild after editing one
@@ -150,8 +150,8 @@ def pandoc_baseline(curriculum: Path, jobs: int) -> float | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--lessons", type=int, default=16)
-    parser.add_argument("--languages", type=int, default=2)
-    parser.add_argument("--profiles", type=int, default=2)
+    parser.add_argument("--languages", type=int, default=3)
+    parser.add_argument("--profiles", type=int, default=3)
     parser.add_argument("--big-lessons", type=int, default=76, help="lessons in the one-pack memory run (its handout passes 300 pages)")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     args = parser.parse_args()
