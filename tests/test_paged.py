@@ -249,3 +249,20 @@ def test_the_assembled_pdf_reads_like_a_single_render(long_pack):
     assert len(assembled.pages) == pages
     for mine, theirs in zip(assembled.pages, single.pages, strict=True):
         assert mine.extract_text().rstrip() == theirs.extract_text().rstrip()
+
+
+def test_a_lesson_cannot_cut_the_document_with_a_part_mark(tmp_path):
+    """The mark is an HTML comment: the sanitiser drops comments from lesson HTML, and in
+    code it is escaped text, so a lesson cannot split the document or hide its own text."""
+    mark = "<!--trainkit:part-->"
+    body = f"Before the mark. {mark} After the mark.\n\n`{mark}`\n\n```\n{mark}\n```\n"
+    files = {
+        "curriculum.yml": "title: Marks\nsource_language: en\nlanguages: [en]\n",
+        "profiles/a.yml": "title: A\naudiences: [journalist]\n",
+        "lessons/one/en.md": long_lesson("One", 1).replace("## One section 1", body + "\n## One section 1"),
+    }
+    root = write(tmp_path / "c", files)
+    result = build(root, tmp_path / "out", "--format", "handout")
+    assert parts_line(result.output) == (2, 0)  # the lesson and the back, nothing more
+    text = "".join(p.extract_text() for p in PdfReader(tmp_path / "out/a/en/handout.pdf").pages)
+    assert "Before the mark." in text and "After the mark." in text and text.count(mark) == 2
