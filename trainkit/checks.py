@@ -16,6 +16,7 @@ from .model import Body, Curriculum, Lesson, Translation
 
 MAX_BULLETS = 6
 BIDI_CONTROLS = {"\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"}
+_BIDI = re.compile("[" + "".join(sorted(BIDI_CONTROLS)) + "]")
 REVIEW_SOON_DAYS = 30
 
 
@@ -121,7 +122,7 @@ def check_body(path: Path, body: Body, folder: Path, lang: str) -> list[Problem]
             )
     if not lang.startswith(("ar", "fa", "ur", "he", "yi", "ps", "sd", "ug", "dv")):
         for text in _all_lines(body):
-            if any(ch in BIDI_CONTROLS for ch in text):
+            if _BIDI.search(text):
                 problems.append(
                     warning(
                         path,

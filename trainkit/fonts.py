@@ -42,17 +42,54 @@ class FontFile:
 
 @cache
 def find_font(family: str, bold: bool = False) -> FontFile | None:
-    """The installed file for a family (exact family match only), via fc-match."""
-    pattern = f"{family}:weight={'bold' if bold else 'regular'}"
-    try:
-        result = subprocess.run(["fc-match", "-f", "%{family}\n%{file}", pattern], capture_output=True, text=True, timeout=20, check=False)
-    except (OSError, subprocess.SubprocessError):
+    """The installed file for a family (exact family match only), as fc-match picks it:
+    upright, the weight nearest regular (or bold), the width nearest normal."""
+    wanted = 200 if bold else 80  # fontconfig's weights: 80 regular, 200 bold
+    candidates = [
+        (abs(font.weight - wanted), abs(font.width - 100), str(font.path), font.path)
+        for font in installed_fonts()
+        if family in font.families and font.slant == 0
+    ]
+    if not candidates:
         return None
-    lines = result.stdout.split("\n")
-    if result.returncode != 0 or len(lines) < 2 or family not in lines[0].split(","):
-        return None
-    path = Path(lines[1])
+    path = min(candidates)[3]
     return FontFile(family, path, 700 if bold else 400) if path.is_file() else None
+
+
+@dataclass(frozen=True, slots=True)
+class Installed:
+    """One font fontconfig knows (its weight, slant and width on fontconfig's scales)."""
+
+    families: tuple[str, ...]
+    weight: int
+    slant: int
+    width: int
+    path: Path
+    index: int
+    postscript_name: str
+
+
+@cache
+def installed_fonts() -> tuple[Installed, ...]:
+    """Every installed font, from one fc-list call (one fc-match per family costs far more)."""
+    try:
+        result = subprocess.run(
+            ["fc-list", "--format", "%{family}\t%{weight}\t%{slant}\t%{width}\t%{file}\t%{index}\t%{postscriptname}\n"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    fonts = []
+    for line in result.stdout.splitlines():
+        fields = line.split("\t")
+        if len(fields) != 7 or not all(f.isdigit() for f in (*fields[1:4], fields[5])):
+            continue  # variable fonts list ranges ("[100 900]"); the stack uses static files
+        families, weight, slant, width, path, index, name = fields
+        fonts.append(Installed(tuple(families.split(",")), int(weight), int(slant), int(width), Path(path), int(index), name))
+    return tuple(fonts)
 
 
 @cache

@@ -5,8 +5,8 @@ HarfBuzz keeping the original glyph ids, so all of a face's subsets index the sa
 glyphs: one subset of the installed font file holding the union of the glyphs the
 parts use can replace them all, and every part's text still draws the same.
 
-The installed file is found by the PostScript name the subset keeps, through
-fontconfig; the union is cut with libharfbuzz-subset (the library WeasyPrint uses,
+The installed file is found by the PostScript name the subset keeps, in
+fontconfig's list; the union is cut with libharfbuzz-subset (the library WeasyPrint uses,
 installed by `make deps`). A face whose file cannot be found, is variable, or does
 not hold the glyphs is left as it was: sharing only ever saves bytes.
 """
@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import io
 import re
-import subprocess
 from functools import cache
 from pathlib import Path
+
+from .fonts import installed_fonts
 
 _CDEF = """
 typedef struct hb_blob_t hb_blob_t;
@@ -61,21 +62,12 @@ def _harfbuzz():  # type: ignore[no-untyped-def]
 
 
 @cache
-def installed_fonts() -> dict[str, tuple[Path, int]]:
-    """PostScript name → (file, index in the file), for every font fontconfig knows."""
-    try:
-        result = subprocess.run(
-            ["fc-list", "--format", "%{postscriptname}\t%{file}\t%{index}\n"], capture_output=True, text=True, timeout=30, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
-        return {}
-    fonts: dict[str, tuple[Path, int]] = {}
-    for line in result.stdout.splitlines():
-        name, _, rest = line.partition("\t")
-        path, _, index = rest.partition("\t")
-        if name and path and index.isdigit():
-            fonts.setdefault(name, (Path(path), int(index)))
-    return fonts
+def _by_postscript_name() -> dict[str, tuple[Path, int]]:
+    found: dict[str, tuple[Path, int]] = {}
+    for font in installed_fonts():
+        if font.postscript_name:
+            found.setdefault(font.postscript_name, (font.path, font.index))
+    return found
 
 
 @cache
@@ -104,7 +96,7 @@ def postscript_name(font_program: bytes) -> str | None:
 
 def union_subset(name: str, glyphs: set[int]) -> bytes | None:
     """A subset of the installed font `name` with these glyph ids (kept at their ids)."""
-    found = installed_fonts().get(name)
+    found = _by_postscript_name().get(name)
     library = _harfbuzz()
     if found is None or library is None or not glyphs:
         return None
