@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as dt
+import functools
 import os
 import re
 from collections.abc import Callable
@@ -210,8 +211,9 @@ def build(options: BuildOptions, progress: Callable[[str], None] = lambda _: Non
         for profile_id in profiles:
             for lang in languages:
                 progress(f"preparing {profile_id}/{lang}")
-                plans.append(plan_pack(curriculum, profile_id, lang, formats, options, plan, date, environment, views))
-                scheduler.add(len(plans) - 1)
+                index = len(plans)
+                queue = functools.partial(scheduler.add, index)
+                plans.append(plan_pack(curriculum, profile_id, lang, formats, options, plan, date, environment, views, queue))
         scheduler.run()
     except BaseException:
         pool.terminate()
@@ -242,7 +244,7 @@ class Scheduler:
         self.pool = pool
         self.parts_folder = parts_folder
         self.progress = progress
-        self.waiting: dict[str, set[str]] = {}  # document job key → parts it still needs
+        self.waiting: dict[str, tuple[Document, set[str]]] = {}  # document job key → it, and the parts it still needs
         self.submitted_parts: set[str] = set()
         self.reused_parts: set[str] = set()
         self.used: set[str] = set()
@@ -251,34 +253,33 @@ class Scheduler:
         self.total = 0
         self.count = 0
 
-    def add(self, index: int) -> None:
-        """Queue every PDF of the pack just planned whose key changed."""
+    def add(self, index: int, document: Document) -> None:
+        """Queue one PDF of pack `index` as soon as its HTML is made, unless it is reused as published."""
         from .workers import Job
 
-        for document in self.plans[index].documents:
-            if document.data is not None:
-                self._keep(document.part_keys)  # published and unchanged: its parts stay in the cache
-                continue
-            self.total += 1
-            key = f"{index}/{document.name}"
-            if document.split is None:
-                self.pool.submit(Job(key=key, html=document.html))
-                continue
-            needed = set()
-            for html, part in zip(document.split.parts, document.part_keys, strict=True):
-                self.used.add(part)
-                if part in self.submitted_parts:
-                    needed.add(part)
-                elif part not in self.reused_parts:
-                    if read_part(self.parts_folder / f"{part}.pdf") is not None:
-                        self.reused_parts.add(part)
-                        continue  # read_part refreshed its time: it is in use
-                    self.submitted_parts.add(part)
-                    self.lesson_of[part] = lesson.group(1) if (lesson := LESSON_ID.search(html)) else ""
-                    needed.add(part)
-                    self.pool.submit(Job(key=f"part:{part}", html=html, part=True))
-            self.waiting[key] = needed
-            self._ready(key)
+        if document.data is not None:
+            self._keep(document.part_keys)  # published and unchanged: its parts stay in the cache
+            return
+        self.total += 1
+        key = f"{index}/{document.name}"
+        if document.split is None:
+            self.pool.submit(Job(key=key, html=document.html))
+            return
+        needed = set()
+        for html, part in zip(document.split.parts, document.part_keys, strict=True):
+            self.used.add(part)
+            if part in self.submitted_parts:
+                needed.add(part)
+            elif part not in self.reused_parts:
+                if read_part(self.parts_folder / f"{part}.pdf") is not None:
+                    self.reused_parts.add(part)
+                    continue  # read_part refreshed its time: it is in use
+                self.submitted_parts.add(part)
+                self.lesson_of[part] = lesson.group(1) if (lesson := LESSON_ID.search(html)) else ""
+                needed.add(part)
+                self.pool.submit(Job(key=f"part:{part}", html=html, part=True))
+        self.waiting[key] = (document, needed)
+        self._ready(key)
 
     def _keep(self, parts: tuple[str, ...]) -> None:
         for part in parts:
@@ -289,10 +290,9 @@ class Scheduler:
     def _ready(self, key: str) -> None:
         from .workers import Job
 
-        if not self.waiting.get(key, True):
+        document, needed = self.waiting[key]
+        if not needed:
             del self.waiting[key]
-            index, name = key.split("/", 1)
-            document = next(d for d in self.plans[int(index)].documents if d.name == name)
             self.pool.submit(Job(key=key, split=document.split))
 
     def run(self) -> None:
@@ -302,7 +302,7 @@ class Scheduler:
     def done(self, result) -> None:  # type: ignore[no-untyped-def]
         if result.key.startswith("part:"):
             part = result.key.removeprefix("part:")
-            for key, needed in list(self.waiting.items()):
+            for key, (_, needed) in list(self.waiting.items()):
                 if part not in needed:
                     continue
                 if result.error:
@@ -358,6 +358,7 @@ def plan_pack(
     date: dt.date,
     environment: str,
     views: dict[tuple[str, str], Any] | None = None,
+    queue: Callable[[Document], None] = lambda _: None,
 ) -> PackPlan:
     """Select, localize and template one pack; reuse published files whose inputs did not change."""
     profile = curriculum.profiles[profile_id]
@@ -395,6 +396,7 @@ def plan_pack(
                 document.split = split
                 document.part_keys = tuple(part_key(environment, p, images_key(p, lessons_root)) for p in split.parts)
             result.documents.append(document)
+            queue(document)  # rendering starts while the pack's other documents are templated
     except RenderError as exc:
         result.problems += [
             error(_lesson_path_for(m, pack), None, m, "fix or remove the reference; the previous pack was left as it was")
@@ -450,22 +452,21 @@ def publish_pack(
     )
 
 
-def document_sources(
-    renderer: Renderer, pack: PackView, formats: tuple[Format, ...], days, slide_notes: bool
-) -> list[tuple[str, str, bool]]:  # type: ignore[no-untyped-def]
-    """(file name, HTML, whether it becomes a PDF) for every requested document."""
-    documents = []
-    if Format.HANDOUT in formats:
-        documents.append(("handout.pdf", renderer.handout("print"), True))
-        documents.append(("handout.html", renderer.handout("screen"), False))
-    if Format.GUIDE in formats:
-        documents.append(("guide.pdf", renderer.guide(days), True))
-    if Format.SLIDES in formats:
-        from .slides import render_deck
+def document_sources(renderer: Renderer, pack: PackView, formats: tuple[Format, ...], days, slide_notes: bool):  # type: ignore[no-untyped-def]
+    """(file name, HTML, whether it becomes a PDF) for every requested document, made one
+    at a time: the PDFs first, so the workers start on them while the HTML files are made."""
+    from .slides import render_deck
 
-        documents.append(("slides.html", render_deck(renderer, pack, "screen"), False))
-        documents.append(("slides.pdf", render_deck(renderer, pack, "print", slide_notes), True))
-    return documents
+    if Format.HANDOUT in formats:
+        yield "handout.pdf", renderer.handout("print"), True
+    if Format.GUIDE in formats:
+        yield "guide.pdf", renderer.guide(days), True
+    if Format.SLIDES in formats:
+        yield "slides.pdf", render_deck(renderer, pack, "print", slide_notes), True
+    if Format.HANDOUT in formats:
+        yield "handout.html", renderer.handout("screen"), False
+    if Format.SLIDES in formats:
+        yield "slides.html", render_deck(renderer, pack, "screen"), False
 
 
 def inline_images(html: str, lessons_root: Path) -> str:
