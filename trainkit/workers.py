@@ -4,6 +4,9 @@ WeasyPrint misbehaves after fork, so workers are spawned; each keeps one
 PdfWriter (fonts loaded once) for all the documents it renders. A document that
 runs over its time budget or its memory budget fails alone; a worker that dies
 is replaced and the remaining documents still build.
+
+Three kinds of job: a whole document (slides), one lesson part to lay out into
+the part cache, and a handout or guide to assemble from its parts (paged.py).
 """
 
 from __future__ import annotations
@@ -125,7 +128,7 @@ class RenderPool:
     """A pool of spawned workers: submit documents as they are ready, collect results at the end.
 
     Workers start with the first submitted document, so a build with nothing to
-    render never starts them.
+    render never starts them; `start` starts them early when everything will render.
     """
 
     def __init__(self, lessons_root: Path, jobs: int, parts_folder: Path | None = None, environment: str = ""):
