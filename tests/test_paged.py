@@ -266,3 +266,31 @@ def test_a_lesson_cannot_cut_the_document_with_a_part_mark(tmp_path):
     assert parts_line(result.output) == (2, 0)  # the lesson and the back, nothing more
     text = "".join(p.extract_text() for p in PdfReader(tmp_path / "out/a/en/handout.pdf").pages)
     assert "Before the mark." in text and "After the mark." in text and text.count(mark) == 2
+
+
+def test_without_harfbuzz_subset_fonts_stay_per_part_and_the_pdf_is_whole(long_pack, tmp_path, monkeypatch):
+    """Font sharing only ever saves bytes: where libharfbuzz-subset is missing, each part
+    keeps its own subsets and the document is still complete and correct."""
+    import datetime as dt
+    import io
+
+    from trainkit import fontshare, pipeline
+    from trainkit.model import Format
+    from trainkit.paged import assemble
+    from trainkit.pdf import PdfWriter
+    from trainkit.workers import part_cache
+
+    root, _ = long_pack
+    options = pipeline.BuildOptions(curriculum=root, out=tmp_path / "out", source_date_epoch=EPOCH["SOURCE_DATE_EPOCH"])
+    curriculum, _, _ = pipeline.prepare(options)
+    environment = pipeline.environment_key()
+    plan = pipeline.plan_pack(curriculum, "reporters", "en", (Format.HANDOUT,), options, None, dt.date(2026, 1, 1), environment)
+    split = next(d.split for d in plan.documents if d.name == "handout.pdf")
+    cache = part_cache(tmp_path / "parts", environment, PdfWriter(root / "lessons"))
+    shared, _ = assemble(split, cache)
+    monkeypatch.setattr(fontshare, "_harfbuzz", lambda: None)
+    separate, pages = assemble(split, cache)
+    assert len(separate) > len(shared)
+    reader = PdfReader(io.BytesIO(separate))
+    assert len(reader.pages) == pages == len(PdfReader(io.BytesIO(shared)).pages)
+    assert "Third lesson section 4" in "".join(p.extract_text() for p in reader.pages)
