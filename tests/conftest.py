@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from trees import write_tree
 
 from trainkit.cli import main
 
@@ -53,14 +54,8 @@ def make_curriculum(tmp_path: Path) -> Callable[[dict[str, str]], Path]:
     def make(files: dict[str, str], base: Path | None = None) -> Path:
         root = (base or tmp_path) / "curriculum"
         files = {"curriculum.yml": CURRICULUM_YML, **files}
-        for name, text in files.items():
-            path = root / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(text, bytes):
-                path.write_bytes(text)
-            else:
-                path.write_text(textwrap.dedent(text) if text.startswith("\n") else text, encoding="utf-8")
-        return root
+        dedented = {n: textwrap.dedent(t) if isinstance(t, str) and t.startswith("\n") else t for n, t in files.items()}
+        return write_tree(root, dedented)
 
     return make
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
+from trees import write_tree
 
 from trainkit.cli import main
 
@@ -29,13 +30,6 @@ def long_lesson(title: str, sections: int, prerequisites: str = "") -> str:
     )
 
 
-def write(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text, encoding="utf-8")
-    return root
-
-
 def build(curriculum: Path, out: Path, *args: str):  # type: ignore[no-untyped-def]
     result = CliRunner().invoke(main, ["--curriculum", str(curriculum), "build", "--out", str(out), *args], env=EPOCH)
     assert result.exit_code == 0, result.output
@@ -44,7 +38,7 @@ def build(curriculum: Path, out: Path, *args: str):  # type: ignore[no-untyped-d
 
 @pytest.fixture(scope="module")
 def long_pack(tmp_path_factory):
-    root = write(
+    root = write_tree(
         tmp_path_factory.mktemp("long") / "c",
         {
             "curriculum.yml": "title: Long curriculum\nsource_language: en\nlanguages: [en]\n",
@@ -160,7 +154,7 @@ def test_a_lesson_two_profiles_share_is_laid_out_once(tmp_path):
         "lessons/one/en.md": long_lesson("One", 2),
         "lessons/two/en.md": long_lesson("Two", 2),
     }
-    root = write(tmp_path / "c", files)
+    root = write_tree(tmp_path / "c", files)
     first = build(root, tmp_path / "out", "--profile", "a", "--format", "handout")
     # a: one, two and its "After the workshop" part.
     assert parts_line(first.output) == (3, 0)
@@ -261,7 +255,7 @@ def test_a_lesson_cannot_cut_the_document_with_a_part_mark(tmp_path):
         "profiles/a.yml": "title: A\naudiences: [journalist]\n",
         "lessons/one/en.md": long_lesson("One", 1).replace("## One section 1", body + "\n## One section 1"),
     }
-    root = write(tmp_path / "c", files)
+    root = write_tree(tmp_path / "c", files)
     result = build(root, tmp_path / "out", "--format", "handout")
     assert parts_line(result.output) == (2, 0)  # the lesson and the back, nothing more
     text = "".join(p.extract_text() for p in PdfReader(tmp_path / "out/a/en/handout.pdf").pages)

@@ -7,6 +7,7 @@ import zlib
 from pathlib import Path
 
 from click.testing import CliRunner
+from trees import write_tree
 
 from trainkit.cli import main
 from trainkit.loader import fingerprint
@@ -40,15 +41,7 @@ def translation(source: str, body: str, title: str = "Lección hostil") -> str:
 
 
 def write(root: Path, files: dict[str, str | bytes]) -> Path:
-    files = {"curriculum.yml": CURRICULUM, "profiles/p.yml": PROFILE, **files}
-    for name, content in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-    return root
+    return write_tree(root, {"curriculum.yml": CURRICULUM, "profiles/p.yml": PROFILE, **files})
 
 
 def run(*args: str | Path, env: dict[str, str] | None = None):
