@@ -159,8 +159,7 @@ def share_fonts(writer) -> None:  # type: ignore[no-untyped-def]
     """Point every part's copy of a face at one font program holding all their glyphs."""
     from pypdf.generic import DictionaryObject, NameObject, NumberObject, StreamObject
 
-    faces: dict[str, list] = {}  # BaseFont → [(CIDFont dict, FontDescriptor dict)]
-    faces_by_cid: dict[int, object] = {}  # id(CIDFont dict) → its Type0 font dict
+    faces: dict[str, list] = {}  # BaseFont → [(Type0 font dict, CIDFont dict, FontDescriptor dict)]
     seen: set[int] = set()
 
     def visit(resources) -> None:  # type: ignore[no-untyped-def]
@@ -175,8 +174,7 @@ def share_fonts(writer) -> None:  # type: ignore[no-untyped-def]
             cid_font = font["/DescendantFonts"][0].get_object()
             descriptor = cid_font.get("/FontDescriptor")
             if descriptor is not None and "/FontFile2" in descriptor.get_object():
-                faces.setdefault(str(font.get("/BaseFont")), []).append((cid_font, descriptor.get_object()))
-                faces_by_cid[id(cid_font)] = font
+                faces.setdefault(str(font.get("/BaseFont")), []).append((font, cid_font, descriptor.get_object()))
         for reference in (resources.get("/XObject") or DictionaryObject()).get_object().values():
             xobject = reference.get_object()
             if xobject.get("/Subtype") == "/Form":
@@ -185,12 +183,12 @@ def share_fonts(writer) -> None:  # type: ignore[no-untyped-def]
     for page in writer.pages:
         visit(page.get("/Resources"))
     for members in faces.values():
-        programs = {id(d["/FontFile2"].get_object()) for _, d in members}
+        programs = {id(d["/FontFile2"].get_object()) for _, _, d in members}
         if len(programs) < 2:
             continue
-        name = postscript_name(members[0][1]["/FontFile2"].get_object().get_data())
+        name = postscript_name(members[0][2]["/FontFile2"].get_object().get_data())
         glyphs: set[int] = set()
-        for cid_font, _ in members:
+        for _, cid_font, _ in members:
             glyphs |= widths_glyphs(cid_font.get("/W"))
         program = union_subset(name, glyphs) if name else None
         if program is None:
@@ -199,13 +197,9 @@ def share_fonts(writer) -> None:  # type: ignore[no-untyped-def]
         stream.set_data(program)
         stream[NameObject("/Length1")] = NumberObject(len(program))
         reference = writer._add_object(stream.flate_encode())
-        for _, descriptor in members:
+        for _, _, descriptor in members:
             descriptor[NameObject("/FontFile2")] = reference
-        _share_unicode_map(writer, [font for font in fonts_of(members, faces_by_cid)])
-
-
-def fonts_of(members, faces_by_cid):  # type: ignore[no-untyped-def]
-    return [faces_by_cid[id(cid_font)] for cid_font, _ in members]
+        _share_unicode_map(writer, [font for font, _, _ in members])
 
 
 _BFCHAR = re.compile(rb"<([0-9a-fA-F]{4})>\s*<([0-9a-fA-F]+)>")

@@ -8,7 +8,6 @@ failing pack leaves the previously published one untouched.
 from __future__ import annotations
 
 import base64
-import contextlib
 import datetime as dt
 import functools
 import os
@@ -40,7 +39,7 @@ from .output import (
     source_revision,
     write_json,
 )
-from .paged import Split, part_key, read_part, split_document
+from .paged import Split, part_key, split_document
 from .pdf import RenderError, load_resource
 from .render import Renderer
 from .views import PackView, localize_pack
@@ -271,9 +270,9 @@ class Scheduler:
             if part in self.submitted_parts:
                 needed.add(part)
             elif part not in self.reused_parts:
-                if read_part(self.parts_folder / f"{part}.pdf") is not None:
-                    self.reused_parts.add(part)
-                    continue  # read_part refreshed its time: it is in use
+                if self._keep_if_present(part):
+                    self.reused_parts.add(part)  # the worker that assembles reads it, and lays it out again if damaged
+                    continue
                 self.submitted_parts.add(part)
                 self.lesson_of[part] = lesson.group(1) if (lesson := LESSON_ID.search(html)) else ""
                 needed.add(part)
@@ -284,8 +283,15 @@ class Scheduler:
     def _keep(self, parts: tuple[str, ...]) -> None:
         for part in parts:
             self.used.add(part)
-            with contextlib.suppress(OSError):
-                os.utime(self.parts_folder / f"{part}.pdf")
+            self._keep_if_present(part)
+
+    def _keep_if_present(self, part: str) -> bool:
+        """Refresh a stored part's time (the clean-up keeps what is in use); False if it is missing."""
+        try:
+            os.utime(self.parts_folder / f"{part}.pdf")
+        except OSError:
+            return False
+        return True
 
     def _ready(self, key: str) -> None:
         from .workers import Job
