@@ -13,6 +13,7 @@ import json
 import os
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
@@ -33,6 +34,7 @@ ALLOWED_ATTRIBUTES = {
     "abbr": {"title"},
     "th": {"colspan", "rowspan"},
     "td": {"colspan", "rowspan"},
+    "div": {"class"},  # only the value "caution" survives (see sanitize)
 }
 # Removed together with their content, not just unwrapped.
 DROPPED_WITH_CONTENT = {
@@ -52,7 +54,9 @@ DROPPED_WITH_CONTENT = {
 }
 LINK_SCHEMES = ("https://", "http://", "mailto:")
 VIRTUAL_SCHEME = "trainkit:"
-MARKDOWN_EXTENSIONS = ["tables", "fenced_code", "sane_lists"]  # no attr_list: it injects attributes
+# no attr_list: it injects attributes. md_in_html lets a `::: caution` box (parts.CAUTION_OPEN) hold Markdown.
+MARKDOWN_EXTENSIONS = ["tables", "fenced_code", "sane_lists", "md_in_html"]
+CAUTION_CLASS = "caution"
 
 ImageResolver = Callable[[str], str | None]
 
@@ -145,6 +149,8 @@ def sanitize(html: str, resolve_image: ImageResolver) -> str:
         if tag == "img" and attribute == "src":
             name = image_name(value)
             return resolve_image(name) if name else None
+        if tag == "div" and attribute == "class":
+            return CAUTION_CLASS if value.strip() == CAUTION_CLASS else None
         return value
 
     clean = nh3.clean(
@@ -169,17 +175,76 @@ def render_inline(text: str) -> str:
     return re.sub(r"^<p>(.*)</p>$", r"\1", html.strip(), flags=re.S)
 
 
-def list_items(text: str) -> list[str]:
-    """The items of a Markdown bullet list (key points, checklist), each as inline HTML."""
-    items, current = [], []
+@dataclass(frozen=True, slots=True)
+class ListItem:
+    """One key point or checklist item as inline HTML, with the caution written before it, if any."""
+
+    html: str
+    caution: str = ""
+
+    def __str__(self) -> str:
+        return self.html
+
+
+def list_items(text: str, resolve_image: ImageResolver = lambda name: None) -> list[ListItem]:
+    """The items of a Markdown bullet list (key points, checklist), each as inline HTML.
+
+    A caution box (parts.CAUTION_OPEN … CAUTION_CLOSE) belongs to the item after it."""
+    items: list[ListItem] = []
+    current: list[str] = []
+    caution: list[str] | None = None
+    pending = ""
+
+    def finish() -> None:
+        nonlocal pending
+        if current:
+            items.append(ListItem(render_inline(" ".join(current)), pending))
+            current.clear()
+            pending = ""
+
     for line in text.split("\n"):
+        if caution is not None:
+            if line.strip() == "</div>":
+                pending = render_markdown("\n".join(caution), resolve_image)
+                caution = None
+            else:
+                caution.append(line)
+            continue
+        if line.strip().startswith("<div") and f'class="{CAUTION_CLASS}"' in line:
+            finish()
+            caution = []
+            continue
         bullet = re.match(r"^\s{0,3}(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?(.*)$", line)
         if bullet:
-            if current:
-                items.append(" ".join(current))
-            current = [bullet.group(1)]
+            finish()
+            current.append(bullet.group(1))
         elif line.strip() and current:
             current.append(line.strip())
-    if current:
-        items.append(" ".join(current))
-    return [render_inline(item) for item in items]
+    finish()
+    if pending:  # a caution after the last item still shows
+        items.append(ListItem("", pending))
+    return items
+
+
+# A warning triangle drawn as a path: no font needed, stays black in grayscale, same in RTL.
+CAUTION_ICON = (
+    '<svg class="caution-icon" aria-hidden="true" viewBox="0 0 24 24" width="20" height="20">'
+    '<path d="M12 2.5 22.5 21h-21z" fill="none" stroke="#000" stroke-width="2.4" stroke-linejoin="round"/>'
+    '<path d="M11 9h2v6.5h-2zM11 17h2v2h-2z" fill="#000"/></svg>'
+)
+
+
+def label_cautions(html: str, label: str) -> str:
+    """Give every caution box its heading: the icon and the translated word ("Caution").
+
+    Lesson HTML can only carry a caution as the exact `<div class="caution">` that the
+    sanitiser keeps, so one replacement over the finished document labels them all."""
+    heading = f'<div class="caution" role="note"><p class="caution-label">{CAUTION_ICON}<span>{escape(label)}</span></p>'
+    return html.replace(f'<div class="{CAUTION_CLASS}">', heading)
+
+
+def continue_numbering(html: str) -> str:
+    """`<ol start="N">` also as a CSS counter: WeasyPrint ignores the attribute, browsers honour both.
+
+    A numbered list that a caution box interrupts goes on at its own number in the PDF too."""
+    return re.sub(r'<ol start="(\d{1,9})">', lambda m: f'<ol start="{m[1]}" style="counter-reset: list-item {int(m[1]) - 1}">', html)

@@ -107,6 +107,29 @@ class Activity:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Caution:
+    """A `::: caution` block: a safety warning shown where it is written.
+
+    `container` is the block that holds it (participant, checklist, slides, activity,
+    facilitator); `section` names the `##` section or checklist block it sits in."""
+
+    line: int
+    markdown: str
+    container: str
+    section: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Step:
+    """A numbered step of the participant text or a checklist item (what a caution must precede)."""
+
+    line: int
+    text: str
+    container: str
+    section: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Body:
     """A lesson body split into its parts (see PRODUCT.md, fenced divs)."""
 
@@ -117,6 +140,8 @@ class Body:
     slides: tuple[Slide, ...] = ()
     activities: tuple[Activity, ...] = ()
     refs: tuple[Ref, ...] = ()
+    cautions: tuple[Caution, ...] = ()
+    steps: tuple[Step, ...] = ()
 
     def block_names(self) -> frozenset[str]:
         """Which kinds of part this body has (used to spot structural drift)."""
@@ -127,6 +152,8 @@ class Body:
             names.add("notes")
         if self.activities:
             names.add("activity")
+        if self.cautions:
+            names.add("caution")
         return frozenset(names)
 
 

@@ -12,9 +12,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .errors import Problem, did_you_mean, error
-from .model import Activity, Body, Group, Phase, Ref, Slide
+from .model import Activity, Body, Caution, Group, Phase, Ref, Slide, Step
 
-BLOCKS = ("slides", "notes", "activity", "keypoints", "checklist", "facilitator")
+BLOCKS = ("slides", "notes", "activity", "keypoints", "checklist", "facilitator", "caution")
+# A caution is a participant-facing warning placed right before the step it concerns; it stays
+# where it is written, inside the text of the block that holds it.
+CAUTION_PARENTS = ("slides", "checklist", "activity", "facilitator")
+CAUTION_OPEN = '<div class="caution" markdown="1">'
+CAUTION_CLOSE = "</div>"
 ATTRIBUTES = {"activity": {"phase", "minutes", "group"}}
 OPEN_RE = re.compile(r"^\s{0,3}(:{3,})\s*(?:\{\s*\.?([A-Za-z][\w-]*)([^}]*)\}|([A-Za-z][\w-]*)\s*(?:\{([^}]*)\})?)\s*$")
 CLOSE_RE = re.compile(r"^\s{0,3}:{3,}\s*$")
@@ -61,6 +66,9 @@ def parse_body(text: str, path: Path, first_line: int) -> tuple[Body, list[Probl
     """Split a lesson body into its parts, reporting unclosed, unknown or misplaced blocks."""
     problems: list[Problem] = []
     participant: list[tuple[int, str]] = []
+    cautions: list[Caution] = []
+    steps: list[Step] = []
+    sections = _Sections()
     stack: list[_Open] = []
     closed: list[_Open] = []
     fence: str | None = None
@@ -94,6 +102,9 @@ def parse_body(text: str, path: Path, first_line: int) -> tuple[Body, list[Probl
                 )
                 continue
             done = stack.pop()
+            if done.name == "caution":
+                _place_caution(done, stack[-1] if stack else None, participant, sections, cautions)
+                continue
             if stack:
                 stack[-1].children.append(done)
                 stack[-1].lines.append((done.line, f"\x00child{len(stack[-1].children) - 1}"))
@@ -103,15 +114,64 @@ def parse_body(text: str, path: Path, first_line: int) -> tuple[Body, list[Probl
         opening = OPEN_RE.match(raw)
         if opening:
             block = _open_block(opening, line_no, stack, path, problems)
+            if block.name == "checklist":
+                sections.checklists += 1
             stack.append(block)
             continue
+        if not stack:
+            sections.see(raw)
         target.append((line_no, raw))
+        _note_step(raw, line_no, stack, sections, steps)
     for block in stack:
         problems.append(error(path, block.line, f"'::: {block.name}' is never closed", "add a line with ':::' alone where the block ends"))
-    closed.extend(stack[:1])
+    closed.extend(block for block in stack[:1] if block.name != "caution")
     body = _assemble(participant, closed, path, problems)
     refs = tuple(_find_refs(lines, first_line))
-    return replace(body, refs=refs), problems
+    return replace(body, refs=refs, cautions=tuple(cautions), steps=tuple(steps)), problems
+
+
+@dataclass
+class _Sections:
+    """Where the parser is: the participant text's `##` sections and the checklist blocks."""
+
+    heading: int = 0
+    checklists: int = 0
+
+    def see(self, raw: str) -> None:
+        heading = HEADING_RE.match(raw)
+        if heading and len(heading.group(1)) <= 2:
+            self.heading += 1
+
+    def key(self, container: str) -> str:
+        return f"checklist-{self.checklists}" if container == "checklist" else f"section-{self.heading}"
+
+
+STEP_RE = re.compile(r"^\s{0,3}(\d{1,9})[.)]\s+(.*)$")
+ITEM_RE = re.compile(r"^\s{0,3}(?:[-*+]|\d{1,9}[.)])\s+(.*)$")
+
+
+def _note_step(raw: str, line_no: int, stack: list[_Open], sections: _Sections, steps: list[Step]) -> None:
+    """Numbered steps of the participant text and checklist items: what a caution must precede."""
+    if not stack:
+        match = STEP_RE.match(raw)
+        if match:
+            steps.append(Step(line=line_no, text=match.group(2), container="participant", section=sections.key("participant")))
+    elif stack[-1].name == "checklist":
+        match = ITEM_RE.match(raw)
+        if match:
+            steps.append(Step(line=line_no, text=match.group(1), container="checklist", section=sections.key("checklist")))
+
+
+def _place_caution(
+    block: _Open, parent: _Open | None, participant: list[tuple[int, str]], sections: _Sections, cautions: list[Caution]
+) -> None:
+    """Put the caution back where it was written, as a box in its parent's Markdown."""
+    text = _text(block.lines)
+    container = parent.name if parent else "participant"
+    cautions.append(Caution(line=block.line, markdown=text, container=container, section=sections.key(container)))
+    end = block.lines[-1][0] if block.lines else block.line
+    wrapped = [(block.line, ""), (block.line, CAUTION_OPEN), (block.line, ""), *block.lines, (end, ""), (end, CAUTION_CLOSE), (end, "")]
+    (parent.lines if parent else participant).extend(wrapped)
 
 
 def _open_block(match: re.Match[str], line_no: int, stack: list[_Open], path: Path, problems: list[Problem]) -> _Open:
@@ -122,7 +182,16 @@ def _open_block(match: re.Match[str], line_no: int, stack: list[_Open], path: Pa
         problems.append(error(path, line_no, f"unknown block '::: {name}'", did_you_mean(name, BLOCKS, "blocks")))
     elif name == "notes" and not (stack and stack[-1].name == "slides"):
         problems.append(error(path, line_no, "'::: notes' must be inside a '::: slides' block, after the slide it belongs to", None))
-    elif name != "notes" and stack:
+    elif name == "caution" and stack and stack[-1].name not in CAUTION_PARENTS:
+        problems.append(
+            error(
+                path,
+                line_no,
+                f"'::: caution' cannot be inside '::: {stack[-1].name}'",
+                "put the caution in the participant text, a checklist, a slide, an activity or the facilitator notes",
+            )
+        )
+    elif name not in ("notes", "caution") and stack:
         problems.append(
             error(
                 path,

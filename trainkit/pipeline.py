@@ -509,7 +509,15 @@ def glyph_problems(pack: PackView, cache_dir: Path | None = None) -> list[Proble
 
     found = []
     for view in pack.lessons:
-        parts = [view.title, view.summary, *view.objectives, view.participant, *view.keypoints, *view.checklist, view.facilitator]
+        parts = [
+            view.title,
+            view.summary,
+            *view.objectives,
+            view.participant,
+            *view.keypoints,
+            *(p for i in view.checklist for p in (i.html, i.caution)),
+            view.facilitator,
+        ]
         parts += [s.title + s.html + s.notes for s in view.slides] + [a.title + a.html for a in view.activities]
         text = html_text("".join(str(p) for p in parts))
         for char in missing_glyphs(text, cache_dir):

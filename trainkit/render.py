@@ -23,6 +23,7 @@ from markupsafe import Markup
 from . import ui
 from .agenda import Day
 from .i18n import is_rtl, language_name
+from .markup import continue_numbering, label_cautions
 from .views import PackView
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -218,7 +219,7 @@ class Renderer:
             extras.append(SimpleNamespace(**{"id": "after-the-workshop", "title": self._("After the workshop")}))
         context = self.context(medium=medium, document_title=self._title("Participant handout"))
         context["pack"].extras = extras
-        return self.env.get_template("handout.html.j2").render(context)
+        return self.finish(self.env.get_template("handout.html.j2").render(context))
 
     def guide(self, days: tuple[Day, ...]) -> str:
         context = self.context(medium="print", days=days, document_title=self._title("Facilitator guide"))
@@ -226,7 +227,12 @@ class Renderer:
             SimpleNamespace(**{"id": "agenda", "title": self._("Agenda")}),
             SimpleNamespace(**{"id": "materials", "title": self._("Materials checklist")}),
         ]
-        return self.env.get_template("guide.html.j2").render(context)
+        return self.finish(self.env.get_template("guide.html.j2").render(context))
+
+    def finish(self, html: str) -> str:
+        """The last touch on every document: caution boxes get their translated label, and
+        numbered steps that a caution interrupts keep their numbers in print."""
+        return continue_numbering(label_cautions(html, self._("Caution")))
 
     def _title(self, kind: str) -> str:
         profile = self.pack.selection.profile

@@ -87,7 +87,7 @@ def render_deck(renderer: Renderer, pack: PackView, medium: str, with_notes: boo
             font_faces=Markup(""), font_stack=Markup('"Noto Sans", "DejaVu Sans", "Noto Naskh Arabic", "Noto Sans Arabic", sans-serif')
         )
     context = renderer.context(**extra)
-    return renderer.env.get_template("slides.html.j2").render(context)
+    return renderer.finish(renderer.env.get_template("slides.html.j2").render(context))
 
 
 def language_text(renderer: Renderer) -> str:

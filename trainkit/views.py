@@ -35,6 +35,17 @@ class ActivityView:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ItemView:
+    """A checklist item, with the caution box that must be read before it (empty if none)."""
+
+    html: Markup
+    caution: Markup = Markup("")
+
+    def __html__(self) -> str:
+        return str(self.html)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LessonView:
     id: str
     lesson: Lesson
@@ -47,7 +58,7 @@ class LessonView:
     materials: tuple[str, ...]
     participant: Markup
     keypoints: tuple[Markup, ...]
-    checklist: tuple[Markup, ...]
+    checklist: tuple[ItemView, ...]
     facilitator: Markup
     slides: tuple[SlideView, ...]
     activities: tuple[ActivityView, ...]
@@ -127,8 +138,8 @@ def localize_lesson(lesson: Lesson, lang: str, pulled_in_by: tuple[str, ...] = (
         objectives=tuple(Markup(render_inline(o)) for o in objectives),
         materials=tuple(materials),
         participant=md(body.participant),
-        keypoints=tuple(Markup(i) for i in list_items(body.keypoints)),
-        checklist=tuple(Markup(i) for i in list_items(body.checklist)),
+        keypoints=tuple(Markup(i.html) for i in list_items(body.keypoints)),
+        checklist=tuple(ItemView(html=Markup(i.html), caution=Markup(i.caution)) for i in list_items(body.checklist, resolve)),
         facilitator=md(body.facilitator),
         slides=_slides(body, md),
         activities=tuple(
