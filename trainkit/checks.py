@@ -10,9 +10,10 @@ import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from .cast import check_names
 from .errors import Problem, did_you_mean, error, warning
 from .files import IMAGE_TYPES, Refused, image_candidates, read_bytes, sniff_image
-from .model import Body, Curriculum, Lesson, Translation
+from .model import Body, Curriculum, Lesson, Translation, caution_verbs_pattern
 
 MAX_BULLETS = 6
 BIDI_CONTROLS = {"\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"}
@@ -62,8 +63,35 @@ def check_lesson(lesson: Lesson, curriculum: Curriculum, today: dt.date) -> list
             )
     problems += _check_review(lesson, today)
     problems += check_body(lesson.path, lesson.body, lesson.folder, curriculum.source_language)
+    problems += check_cautions(lesson, curriculum.caution_verbs)
+    problems += check_names(lesson, curriculum)
     for translation in lesson.translations.values():
         problems += check_translation(translation, lesson, curriculum)
+    return problems
+
+
+def check_cautions(lesson: Lesson, verbs: tuple[str, ...]) -> list[Problem]:
+    """A numbered step or checklist item with a risky verb needs a `::: caution` in its section.
+
+    Removing a linked device, signing out sessions or turning off location sharing can alert
+    the person who set up the surveillance; the warning belongs next to the step."""
+    pattern = caution_verbs_pattern(verbs)
+    if pattern is None:
+        return []
+    covered = {(caution.container, caution.section) for caution in lesson.body.cautions}
+    problems = []
+    for step in lesson.body.steps:
+        found = pattern.search(re.sub(r"\]\([^)]*\)", "]", step.text))
+        if found and (step.container, step.section) not in covered:
+            where = "checklist" if step.container == "checklist" else "section"
+            problems.append(
+                warning(
+                    lesson.path,
+                    step.line,
+                    f"this step says '{found.group(0)}' but its {where} has no '::: caution'",
+                    "if the step can alert someone who set up surveillance or endanger the reader, add a '::: caution' block right before it",
+                )
+            )
     return problems
 
 
@@ -265,6 +293,24 @@ def check_translation(translation: Translation, lesson: Lesson, curriculum: Curr
                 "translate each objective, one for one",
             )
         )
+    if len(translation.body.cautions) != len(lesson.body.cautions):
+        problems.append(
+            warning(
+                translation.path,
+                None,
+                f"{len(translation.body.cautions)} '::: caution' blocks, but the source has {len(lesson.body.cautions)}",
+                "every safety warning of the source must be translated, in the same place",
+            )
+        )
+    if translation.verify and [v.where for v in translation.verify] != [v.where for v in lesson.verify]:
+        problems.append(
+            warning(
+                translation.path,
+                None,
+                "'verify' does not match the source: the same claims, in the same order, with the same 'where'",
+                "translate each claim and keep its 'where' as in the source",
+            )
+        )
     problems += check_body(translation.path, translation.body, lesson.folder, translation.lang)
     problems += check_link_parity(translation, lesson, curriculum)
     return problems
@@ -345,7 +391,7 @@ def check_profile(profile, curriculum: Curriculum) -> list[Problem]:  # type: ig
                         did_you_mean(value, known, kind),
                     )
                 )
-    for kind in ("include", "exclude"):
+    for kind in ("include", "exclude", "optional"):
         for ident in getattr(profile, kind):
             if ident not in curriculum.lessons:
                 problems.append(

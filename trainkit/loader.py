@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from . import schema
-from .errors import Problem, error
+from .errors import Problem, did_you_mean, error
 from .files import Refused, read_text
 from .model import (
     DEFAULT_AUDIENCES,
+    DEFAULT_CAUTION_VERBS,
     DEFAULT_TOPICS,
     ID_PATTERN,
     LANG_PATTERN,
@@ -22,8 +23,10 @@ from .model import (
     GlossaryEntry,
     Lesson,
     Paper,
+    Persona,
     Profile,
     Translation,
+    Verify,
     Vocabulary,
 )
 from .parts import parse_body
@@ -72,6 +75,7 @@ def load_curriculum(root: Path) -> tuple[Curriculum | None, list[Problem]]:
     lessons = _load_lessons(root, meta.source_language, problems)
     profiles = _load_profiles(root, problems)
     glossaries = _load_glossaries(root, problems)
+    personas = _load_personas(root, meta.source_language, problems)
     curriculum = Curriculum(
         root=root,
         title=meta.title,
@@ -85,6 +89,10 @@ def load_curriculum(root: Path) -> tuple[Curriculum | None, list[Problem]]:
         glossaries=glossaries,
         titles=dict(meta.titles),
         link_equivalents={k: tuple(v) for k, v in meta.link_equivalents.items()},
+        caution_verbs=tuple(meta.caution_verbs) if meta.caution_verbs is not None else DEFAULT_CAUTION_VERBS,
+        personas=personas,
+        personas_path=root / "personas" / f"{meta.source_language}.yml",
+        not_names=tuple(meta.not_names),
     )
     return curriculum, problems
 
@@ -204,6 +212,7 @@ def _load_lesson(folder: Path, root: Path, source_language: str, problems: list[
         review_by=review_by,
         body=body,
         fingerprint=fingerprint(text),
+        verify=tuple(Verify(claim=v.claim, where=v.where) for v in meta.verify),
         lines=lines,
         translations=translations,
     )
@@ -246,6 +255,7 @@ def _load_translation(path: Path, root: Path, problems: list[Problem]) -> Transl
         summary=meta.summary or "",
         objectives=tuple(meta.objectives),
         materials=tuple(meta.materials),
+        verify=tuple(Verify(claim=v.claim, where=v.where) for v in meta.verify),
         source_fingerprint=meta.source_fingerprint,
         source_commit=meta.source_commit,
         body=body,
@@ -306,6 +316,7 @@ def _load_profiles(root: Path, problems: list[Problem]) -> dict[str, Profile]:
             max_level=meta.max_level,
             include=tuple(meta.include),
             exclude=tuple(meta.exclude),
+            optional=tuple(meta.optional),
             time_budget=meta.time_budget,
             lines={str(k[0]): v for k, v in doc.lines.items() if len(k) >= 1},
         )
@@ -349,6 +360,51 @@ def _load_glossaries(root: Path, problems: list[Problem]) -> dict[str, dict[str,
                 entries[ident] = GlossaryEntry(id=ident, term=meta.term, definition=meta.definition, lessons=tuple(meta.lessons))
         glossaries[path.stem] = entries
     return glossaries
+
+
+def _load_personas(root: Path, source_language: str, problems: list[Problem]) -> dict[str, dict[str, Persona]]:
+    """The cast: personas/<source>.yml says who exists; personas/<lang>.yml writes them in a language."""
+    folder = root / "personas"
+    cast: dict[str, dict[str, Persona]] = {}
+    if not folder.is_dir():
+        return cast
+    for path in sorted(folder.glob("*.yml")):
+        lang = path.stem
+        doc = _read_yaml(path, root, problems)
+        if doc is None:
+            continue
+        if not isinstance(doc.data, dict):
+            problems.append(error(path, 1, "the cast maps person ids to people", "for example:\n  grace:\n    name: Grace\n    about: …"))
+            continue
+        model = schema.PersonaMeta if lang == source_language else schema.PersonaTranslationMeta
+        people = {}
+        for ident, value in doc.data.items():
+            sub = YamlDoc(data=value, lines={k[1:]: v for k, v in doc.lines.items() if k[:1] == (ident,)})
+            meta, found = schema.validate(model, sub, path, f"person '{ident}'")
+            problems += found
+            if not ID_PATTERN.match(ident):
+                problems.append(error(path, doc.line_of((ident,)), f"'{ident}' is not a valid person id", ID_HINT))
+            elif meta is not None:
+                people[ident] = Persona(
+                    id=ident,
+                    name=meta.name,
+                    about=meta.about,
+                    audience=getattr(meta, "audience", ""),
+                    also_called=tuple(meta.also_called),
+                )
+        cast[lang] = people
+    source = cast.get(source_language, {})
+    for lang, people in cast.items():
+        for ident in people.keys() - source.keys():
+            problems.append(
+                error(
+                    folder / f"{lang}.yml",
+                    None,
+                    f"'{ident}' is not in the cast ({source_language}.yml)",
+                    did_you_mean(ident, source, "people in the cast"),
+                )
+            )
+    return cast
 
 
 def _add_months(date, months):  # type: ignore[no-untyped-def]

@@ -158,6 +158,14 @@ class Body:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Verify:
+    """A claim the trainer re-checks before teaching (`verify:` in the front matter)."""
+
+    claim: str
+    where: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Translation:
     lang: str
     path: Path
@@ -165,6 +173,7 @@ class Translation:
     summary: str
     objectives: tuple[str, ...]
     materials: tuple[str, ...] = ()
+    verify: tuple[Verify, ...] = ()
     source_fingerprint: str
     source_commit: str | None
     body: Body
@@ -188,6 +197,7 @@ class Lesson:
     review_by: dt.date
     body: Body
     fingerprint: str
+    verify: tuple[Verify, ...] = ()
     lines: dict[str, int] = field(default_factory=dict, compare=False)
     translations: dict[str, Translation] = field(default_factory=dict, compare=False)
 
@@ -211,6 +221,7 @@ class Profile:
     include: tuple[str, ...]
     exclude: tuple[str, ...]
     time_budget: int | None
+    optional: tuple[str, ...] = ()
     lines: dict[str, int] = field(default_factory=dict, compare=False)
     titles: dict[str, str] = field(default_factory=dict, compare=False)
     descriptions: dict[str, str] = field(default_factory=dict, compare=False)
@@ -231,6 +242,50 @@ class GlossaryEntry:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Persona:
+    """A fictional person of the cast, in one language."""
+
+    id: str
+    name: str
+    about: str
+    audience: str = ""
+    also_called: tuple[str, ...] = ()
+
+
+# Verbs that, in a numbered step or a checklist item, call for a `::: caution` in the same
+# section: each can alert whoever set up surveillance, or endanger someone at the wrong time.
+DEFAULT_CAUTION_VERBS = (
+    "remove",
+    "delete",
+    "sign out",
+    "log out",
+    "turn off",
+    "stop sharing",
+    "reset",
+    "uninstall",
+    "block",
+    "factory reset",
+)
+
+
+def caution_verbs_pattern(verbs: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One pattern for the verb phrases as instructions: the base form ("Remove", "to delete"),
+    with at most one word between a verb and its particle ("turn it off"). Descriptions such
+    as "blocks screenshots" or "is blocked" are not steps to take, so inflections do not count."""
+    alternatives = []
+    for phrase in verbs:
+        words = phrase.lower().split()
+        if not words:
+            continue
+        head = re.escape(words[0])
+        tail = "".join(rf"(?:\s+\S+)?\s+{re.escape(word)}" if i == 0 else rf"\s+{re.escape(word)}" for i, word in enumerate(words[1:]))
+        alternatives.append(head + tail)
+    if not alternatives:
+        return None
+    return re.compile(rf"(?<![\w-])(?:{'|'.join(sorted(alternatives, key=len, reverse=True))})(?![\w-])", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Curriculum:
     root: Path
     title: str
@@ -244,6 +299,10 @@ class Curriculum:
     glossaries: dict[str, dict[str, GlossaryEntry]] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)
     link_equivalents: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    caution_verbs: tuple[str, ...] = DEFAULT_CAUTION_VERBS
+    personas: dict[str, dict[str, Persona]] = field(default_factory=dict)  # language → id → person
+    personas_path: Path | None = None
+    not_names: tuple[str, ...] = ()  # capitalised words the cast check must not take for people
 
     def title_in(self, lang: str) -> str:
         return self.titles.get(lang, self.title)

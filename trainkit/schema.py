@@ -36,6 +36,13 @@ class _Schema(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
+class VerifyMeta(_Schema):
+    """A claim a trainer must re-check before teaching, and where to check it."""
+
+    claim: Text
+    where: Text
+
+
 class LessonMeta(_Schema):
     title: Text
     summary: Text
@@ -49,11 +56,12 @@ class LessonMeta(_Schema):
     tools: TextList = []
     reviewed: dt.date
     review_by: dt.date | None = None
+    verify: list[VerifyMeta] = []
 
 
 # What only the source-language file may say: the facts of a lesson.
 # Materials are text a trainer reads, so they are translated too.
-SOURCE_ONLY_KEYS = frozenset(LessonMeta.model_fields) - {"title", "summary", "objectives", "materials"}
+SOURCE_ONLY_KEYS = frozenset(LessonMeta.model_fields) - {"title", "summary", "objectives", "materials", "verify"}
 
 
 class TranslationMeta(_Schema):
@@ -61,6 +69,7 @@ class TranslationMeta(_Schema):
     summary: Text | None = None
     objectives: TextList = []
     materials: TextList = []
+    verify: list[VerifyMeta] = []
     source_fingerprint: Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")]
     source_commit: Annotated[str, Field(pattern=r"^[0-9a-f]{7,64}$")] | None = None
     translators: TextList = []
@@ -80,6 +89,8 @@ class CurriculumMeta(_Schema):
     topics: dict[str, Text | dict[str, Text]] = {}
     audiences: dict[str, Text | dict[str, Text]] = {}
     link_equivalents: dict[str, TextList] = {}
+    caution_verbs: TextList | None = None
+    not_names: TextList = []
 
 
 class ProfileMeta(_Schema):
@@ -90,6 +101,7 @@ class ProfileMeta(_Schema):
     max_level: Level | None = None
     include: TextList = []
     exclude: TextList = []
+    optional: TextList = []
     time_budget: Minutes | None = None
 
 
@@ -104,6 +116,33 @@ class GlossaryEntryMeta(_Schema):
     lessons: TextList = []
 
     @field_validator("term", "definition")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        return " ".join(value.split())
+
+
+class PersonaMeta(_Schema):
+    """One person of the cast (personas/<source>.yml)."""
+
+    name: Text
+    audience: str = ""
+    about: Text
+    also_called: TextList = []
+
+    @field_validator("about")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        return " ".join(value.split())
+
+
+class PersonaTranslationMeta(_Schema):
+    """The same person in another language (personas/<lang>.yml): the name as written there."""
+
+    name: Text
+    about: Text
+    also_called: TextList = []
+
+    @field_validator("about")
     @classmethod
     def _one_line(cls, value: str) -> str:
         return " ".join(value.split())
