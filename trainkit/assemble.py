@@ -2,7 +2,8 @@
 
 The rule, in order: lessons that share an audience with the profile, and a topic
 when the profile lists topics, at or below max_level; plus `include`; minus
-`exclude`; plus every prerequisite of what was chosen, transitively. Lessons then
+`exclude` and the profile's `optional` lessons (a workshop file adds those back
+with `add:`); plus every prerequisite of what was chosen, transitively. Lessons then
 come in prerequisite order; among lessons whose prerequisites are all placed, the
 lower level comes first, then the topic that comes first in the vocabulary
 (foundations, encryption, anonymity, pseudonyms, then the curriculum's own), then
@@ -54,8 +55,18 @@ def select_lessons(
     chosen |= {ident for ident in (*profile.include, *extra) if ident in lessons}
     excluded = {ident for ident in (*profile.exclude, *dropped) if ident in lessons}
     chosen -= excluded
+    chosen -= set(profile.optional) - set(extra)
     pulled_in = _pull_in_prerequisites(chosen, curriculum)
     problems: list[Problem] = []
+    for ident in sorted(set(profile.optional) & set(pulled_in)):
+        problems.append(
+            warning(
+                profile.path,
+                profile.lines.get("optional"),
+                f"'{ident}' is optional, but {_names(pulled_in[ident])} builds on it, so it is always in the pack",
+                f"make {_names(pulled_in[ident])} optional too, or remove '{ident}' from optional",
+            )
+        )
     for ident in sorted(excluded & set(pulled_in)):
         problems.append(
             warning(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .errors import Problem, warning
+from .errors import Problem, display_path, warning
 from .files import Refused, read_text
 from .model import Curriculum, Lesson, Persona
 
@@ -170,8 +170,5 @@ def _known_words(curriculum: Curriculum) -> set[str]:
 
 
 def _cast_file(curriculum: Curriculum) -> str:
-    path = curriculum.personas_path or Path("personas") / f"{curriculum.source_language}.yml"
-    try:
-        return str(path.relative_to(curriculum.root.parent))
-    except ValueError:
-        return str(path)
+    path = curriculum.personas_path or curriculum.root / "personas" / f"{curriculum.source_language}.yml"
+    return display_path(path, Path.cwd())

@@ -186,6 +186,8 @@ class Renderer:
             "has_checklist": any(view.checklist for view in pack.lessons),
             "materials": materials,
             "extras": [],
+            "cast": pack.cast,
+            "optional": pack.optional,
         }
         context = {
             "lang": lang,
@@ -227,6 +229,10 @@ class Renderer:
             SimpleNamespace(**{"id": "agenda", "title": self._("Agenda")}),
             SimpleNamespace(**{"id": "materials", "title": self._("Materials checklist")}),
         ]
+        if self.pack.cast:
+            context["pack"].extras.append(SimpleNamespace(**{"id": "cast", "title": self._("The people in the stories")}))
+        if self.pack.optional:
+            context["pack"].extras.append(SimpleNamespace(**{"id": "optional", "title": self._("Optional lessons")}))
         return self.finish(self.env.get_template("guide.html.j2").render(context))
 
     def finish(self, html: str) -> str:

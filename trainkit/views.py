@@ -13,9 +13,10 @@ from pathlib import Path
 from markupsafe import Markup
 
 from .assemble import Selection
+from .cast import appearing_in, people
 from .files import image_candidates
 from .markup import VIRTUAL_SCHEME, list_items, render_inline, render_markdown
-from .model import Body, Curriculum, Lesson
+from .model import Body, Curriculum, Lesson, Persona
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,6 +47,14 @@ class ItemView:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class VerifyView:
+    """A claim the trainer re-checks before teaching, and where to check it."""
+
+    claim: Markup
+    where: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LessonView:
     id: str
     lesson: Lesson
@@ -63,6 +72,8 @@ class LessonView:
     slides: tuple[SlideView, ...]
     activities: tuple[ActivityView, ...]
     pulled_in_by: tuple[str, ...]
+    verify: tuple[VerifyView, ...] = ()
+    cautions: tuple[Markup, ...] = ()  # what participants are warned about (text, checklist, slides)
 
     @property
     def duration(self) -> int:
@@ -88,6 +99,8 @@ class PackView:
     lang: str
     lessons: tuple[LessonView, ...]
     glossary: tuple[GlossaryView, ...]
+    cast: tuple[Persona, ...] = ()
+    optional: tuple[LessonView, ...] = ()
 
     @property
     def fallbacks(self) -> tuple[LessonView, ...]:
@@ -114,10 +127,12 @@ def localize_lesson(lesson: Lesson, lang: str, pulled_in_by: tuple[str, ...] = (
         title, summary, body = translation.title, translation.summary or lesson.summary, translation.body
         objectives = translation.objectives or lesson.objectives
         materials = translation.materials or lesson.materials
+        verify = translation.verify if len(translation.verify) == len(lesson.verify) else lesson.verify
         fallback, stale = False, translation.source_fingerprint != lesson.fingerprint
     else:
         title, summary, body, objectives = lesson.title, lesson.summary, lesson.body, lesson.objectives
         materials = lesson.materials
+        verify = lesson.verify
         fallback, stale = True, False
     used = lang if translation is not None else None
 
@@ -153,7 +168,14 @@ def localize_lesson(lesson: Lesson, lang: str, pulled_in_by: tuple[str, ...] = (
             for a in body.activities
         ),
         pulled_in_by=pulled_in_by,
+        verify=tuple(
+            VerifyView(claim=Markup(render_inline(v.claim)), where=source.where) for v, source in zip(verify, lesson.verify, strict=False)
+        ),
+        cautions=tuple(md(c.markdown) for c in body.cautions if c.container in PARTICIPANT_FACING),
     )
+
+
+PARTICIPANT_FACING = ("participant", "checklist", "slides")
 
 
 def _slides(body: Body, md) -> tuple[SlideView, ...]:  # type: ignore[no-untyped-def]
@@ -180,9 +202,35 @@ def localize_pack(
                 view = _as_source(view, lang)
             cache[(lesson.id, lang)] = view
         views.append(replace(view, pulled_in_by=selection.pulled_in.get(lesson.id, ())))
-    return PackView(
-        curriculum=curriculum, selection=selection, lang=lang, lessons=tuple(views), glossary=_glossary(curriculum, selection, lang)
+    chosen = set(selection.ids)
+    optional = tuple(
+        cache.get((ident, lang)) or localize_lesson(curriculum.lessons[ident], lang)
+        for ident in selection.profile.optional
+        if ident in curriculum.lessons and ident not in chosen
     )
+    return PackView(
+        curriculum=curriculum,
+        selection=selection,
+        lang=lang,
+        lessons=tuple(views),
+        glossary=_glossary(curriculum, selection, lang),
+        cast=_cast(curriculum, views, lang),
+        optional=optional,
+    )
+
+
+def _cast(curriculum: Curriculum, views: list[LessonView], lang: str) -> tuple[Persona, ...]:
+    """The people of the cast who appear in these lessons, as written in the pack's language."""
+    local, source = people(curriculum, lang), people(curriculum, curriculum.source_language)
+    found: dict[str, Persona] = {}
+    for view in views:
+        cast = source if view.fallback else local
+        text = " ".join(str(part) for part in (view.participant, view.facilitator, *(a.html for a in view.activities)))
+        text += " ".join(str(s.html) + str(s.notes) for s in view.slides)
+        for person in appearing_in(text, cast):
+            found.setdefault(person.id, local[person.id])
+    order = list(local)
+    return tuple(sorted(found.values(), key=lambda person: order.index(person.id)))
 
 
 def _as_source(view: LessonView, lang: str) -> LessonView:
