@@ -366,6 +366,7 @@ def _load_personas(root: Path, source_language: str, problems: list[Problem]) ->
     """The cast: personas/<source>.yml says who exists; personas/<lang>.yml writes them in a language."""
     folder = root / "personas"
     cast: dict[str, dict[str, Persona]] = {}
+    lines: dict[str, dict[str, int | None]] = {}
     if not folder.is_dir():
         return cast
     for path in sorted(folder.glob("*.yml")):
@@ -393,13 +394,14 @@ def _load_personas(root: Path, source_language: str, problems: list[Problem]) ->
                     also_called=tuple(meta.also_called),
                 )
         cast[lang] = people
+        lines[lang] = {ident: doc.line_of((ident,)) for ident in people}
     source = cast.get(source_language, {})
     for lang, people in cast.items():
-        for ident in people.keys() - source.keys():
+        for ident in sorted(people.keys() - source.keys()):
             problems.append(
                 error(
                     folder / f"{lang}.yml",
-                    None,
+                    lines[lang].get(ident),
                     f"'{ident}' is not in the cast ({source_language}.yml)",
                     did_you_mean(ident, source, "people in the cast"),
                 )
