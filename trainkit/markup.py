@@ -12,9 +12,10 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
+from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
@@ -248,3 +249,67 @@ def continue_numbering(html: str) -> str:
 
     A numbered list that a caution box interrupts goes on at its own number in the PDF too."""
     return re.sub(r'<ol start="(\d{1,9})">', lambda m: f'<ol start="{m[1]}" style="counter-reset: list-item {int(m[1]) - 1}">', html)
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A link or image as the renderer sees it: its target, its text (or alt), and its kind."""
+
+    target: str
+    text: str
+    is_image: bool
+
+
+class _References(HTMLParser):
+    """Links and images of one HTML fragment (comments and dropped elements are not text)."""
+
+    def __init__(self, want_links: bool, want_images: bool) -> None:
+        super().__init__(convert_charrefs=True)
+        self.want_links, self.want_images = want_links, want_images
+        self.found: list[Reference] = []
+        self.open_link: list[object] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        if tag == "img" and self.want_images and "src" in values:
+            self.found.append(Reference(values["src"], values.get("alt", ""), True))
+        elif tag == "a" and self.want_links and "href" in values:
+            self.found.append(Reference(values["href"], "", False))
+            self.open_link.append(len(self.found) - 1)
+        elif tag == "a":
+            self.open_link.append(None)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self.open_link:
+            self.open_link.pop()
+
+    def handle_data(self, data: str) -> None:
+        for index in self.open_link:
+            if isinstance(index, int):
+                ref = self.found[index]
+                self.found[index] = Reference(ref.target, (ref.text + data).strip(), False)
+
+
+def _keep_name(name: str) -> str:
+    return f"{VIRTUAL_SCHEME}check/{name}"
+
+
+def references(pieces: Iterable[tuple[str, bool]]) -> list[Reference]:
+    """Every link and image that rendering these pieces of Markdown produces, in order.
+
+    `pieces` are (text, inline) as the views render them (inline: a title, an objective,
+    a list item). Links come from the sanitised HTML, so only what a reader can follow
+    counts, whatever its Markdown form (inline, wrapped over lines, reference-style,
+    autolink, raw HTML) and nothing hidden in a comment does. Images come from the
+    Markdown HTML before sanitising, so that check can name a refused or remote one."""
+    found: list[Reference] = []
+    for text, inline in pieces:
+        if not text.strip():
+            continue
+        raw = _convert(str(escape(text)) if inline else text)
+        images = _References(want_links=False, want_images=True)
+        images.feed(raw)
+        links = _References(want_links=True, want_images=False)
+        links.feed(sanitize(raw, _keep_name))
+        found += images.found + links.found
+    return found

@@ -7,11 +7,14 @@ text and its first file line; output is a model.Body plus any Problems.
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import quote
 
 from .errors import Problem, did_you_mean, error
+from .markup import references
 from .model import Activity, Body, Caution, Group, Phase, Ref, Slide, Step
 
 BLOCKS = ("slides", "notes", "activity", "keypoints", "checklist", "facilitator", "caution")
@@ -25,12 +28,6 @@ OPEN_RE = re.compile(r"^\s{0,3}(:{3,})\s*(?:\{\s*\.?([A-Za-z][\w-]*)([^}]*)\}|([
 CLOSE_RE = re.compile(r"^\s{0,3}:{3,}\s*$")
 CODE_FENCE_RE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 ATTR_RE = re.compile(r"([A-Za-z][\w-]*)\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s\"']+)")
-LINK_RE = re.compile(r"(!?)\[((?:[^\[\]]|\[[^\]]*\])*)\]\(\s*<?([^)\s>]*)>?(?:\s+[\"'][^\"']*[\"'])?\s*\)")
-REFDEF_RE = re.compile(r"^\s{0,3}\[([^\]]+)\]:\s*<?(\S+?)>?(?:\s+.*)?$")
-AUTOLINK_RE = re.compile(r"<((?:https?|mailto|ftp|file|javascript|data):[^>\s]*)>", re.I)
-RAW_URL_ATTR_RE = re.compile(r"""\b(?:href|src|srcset|poster|data|action|formaction|background|xlink:href)\s*=\s*["']?([^"'\s>]+)""", re.I)
-RAW_IMG_RE = re.compile(r"""<img\b([^>]*)>""", re.I)
-RAW_ATTR_VALUE = r"""\b{}\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))"""
 HEADING_RE = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 NESTING_RE = re.compile(r"^(?:[ \t]*(?:[-*+]|\d{1,9}[.)]|>)(?:[ \t]+|$))+")
 NESTED_MARKER_RE = re.compile(r"(?:[-*+]|\d{1,9}[.)]|>)(?=[ \t]|$)")
@@ -126,7 +123,7 @@ def parse_body(text: str, path: Path, first_line: int) -> tuple[Body, list[Probl
         problems.append(error(path, block.line, f"'::: {block.name}' is never closed", "add a line with ':::' alone where the block ends"))
     closed.extend(block for block in stack[:1] if block.name != "caution")
     body = _assemble(participant, closed, path, problems)
-    refs = tuple(_find_refs(lines, first_line))
+    refs = tuple(_find_refs(body, lines, first_line))
     return replace(body, refs=refs, cautions=tuple(cautions), steps=tuple(steps)), problems
 
 
@@ -297,42 +294,36 @@ def _enum(kind, value, name, line, path, problems):  # type: ignore[no-untyped-d
     return None
 
 
-def _find_refs(lines: list[str], first_line: int) -> list[Ref]:
-    """Every link and image target in the body, with its line (code blocks skipped)."""
-    refs: list[Ref] = []
-    fence: str | None = None
-    for offset, raw in enumerate(lines):
-        line_no = first_line + offset
-        code = CODE_FENCE_RE.match(raw)
-        if fence is not None or code:
-            if fence is None:
-                fence = code.group(1)[0] * 3  # type: ignore[union-attr]
-            elif raw.strip().startswith(fence):
-                fence = None
-            continue
-        for bang, label, target in LINK_RE.findall(raw):
-            refs.append(Ref(target=target, text=label, line=line_no, is_image=bool(bang)))
-        definition = REFDEF_RE.match(raw)
-        if definition:
-            refs.append(Ref(target=definition.group(2), text=definition.group(1), line=line_no, is_image=False))
-        for target in AUTOLINK_RE.findall(raw):
-            refs.append(Ref(target=target, text=target, line=line_no, is_image=False))
-        images = set()
-        for attributes in RAW_IMG_RE.findall(raw):
-            src = re.search(RAW_ATTR_VALUE.format("src"), attributes, re.I)
-            if src:
-                alt = re.search(RAW_ATTR_VALUE.format("alt"), attributes, re.I)
-                target = next(g for g in src.groups() if g is not None)
-                images.add(target)
-                refs.append(
-                    Ref(
-                        target=target, text=next((g for g in alt.groups() if g is not None), "") if alt else "", line=line_no, is_image=True
-                    )
-                )
-        for target in RAW_URL_ATTR_RE.findall(raw):
-            if target not in images:
-                refs.append(Ref(target=target, text="", line=line_no, is_image=False))
+def _find_refs(body: Body, lines: list[str], first_line: int) -> list[Ref]:
+    """Every link and image the body renders to (markup.references), with the line it is on."""
+    pieces = [(body.participant, False), (body.keypoints, False), (body.checklist, False), (body.facilitator, False)]
+    for slide in body.slides:
+        pieces += [(slide.title, True), (slide.markdown, False), (slide.notes, False)]
+    for activity in body.activities:
+        pieces += [(activity.title, True), (activity.markdown, False)]
+    refs = []
+    for found in references(pieces):
+        line, written = _where_written(found.target, found.text if found.is_image else None, lines, first_line)
+        refs.append(Ref(target=written, text=found.text, line=line, is_image=found.is_image))
     return refs
+
+
+def _where_written(target: str, alt: str | None, lines: list[str], first_line: int) -> tuple[int, str]:
+    """The line that writes `target` (as is, percent- or entity-encoded), and the target.
+
+    Markdown unescapes an image path (`..\\..\\x.png` renders as `....\\x.png`); then the
+    image is found by its alt text and named as the author wrote it, so the message makes sense."""
+    forms = dict.fromkeys((target, quote(target, safe=":/?#[]@!$&'()*+,;=%~"), html.escape(target), target.replace("&", "&amp;")))
+    for offset, raw in enumerate(lines):
+        if any(form and form in raw for form in forms):
+            return first_line + offset, target
+    if alt is not None:
+        written = re.compile(r"!\[" + re.escape(alt) + r"\]\(\s*<?([^)\s>]*)")
+        for offset, raw in enumerate(lines):
+            match = written.search(raw)
+            if match:
+                return first_line + offset, match.group(1)
+    return first_line, target
 
 
 def _text(lines: list[tuple[int, str]]) -> str:
