@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
-from .errors import Problem, warning
+from .errors import Problem, UsageError, warning
 from .files import Refused
 from .pdf import RenderError, load_resource
 
@@ -71,6 +71,62 @@ def clean_leftovers(out: Path) -> None:
                 shutil.rmtree(leftover, ignore_errors=True)
         for leftover in profile_dir.glob(".*.staging-*"):
             shutil.rmtree(leftover, ignore_errors=True)
+
+
+# Files an operating system drops into any folder; never ours, never touched, never a reason to refuse.
+SYSTEM_FILES = {".DS_Store", "Thumbs.db", "desktop.ini"}
+CACHE = ".cache"
+
+
+def foreign_entries(out: Path) -> list[str]:
+    """What in `out` Trainkit did not write: anything but its cache and pack folders whose
+    manifest says Trainkit wrote them and lists every file in them (and build leftovers)."""
+    if not out.exists():
+        return []
+    if not out.is_dir() or out.is_symlink():
+        return [str(out)]
+    foreign = []
+    for entry in sorted(out.iterdir()):
+        if entry.name in SYSTEM_FILES or (entry.name == CACHE and entry.is_dir() and not entry.is_symlink()):
+            continue
+        if not entry.is_dir() or entry.is_symlink():
+            foreign.append(entry.name)
+            continue
+        for pack in sorted(entry.iterdir()):
+            if pack.name in SYSTEM_FILES or _is_leftover(pack.name):
+                continue
+            foreign += [f"{entry.name}/{pack.name}/{name}" for name in _not_in_manifest(pack)]
+    return foreign
+
+
+def _is_leftover(name: str) -> bool:
+    return name.startswith(".") and (".staging-" in name or ".old-" in name)
+
+
+def _not_in_manifest(pack: Path) -> list[str]:
+    """The files of a pack folder that its Trainkit manifest does not list (all, if it has none)."""
+    if not pack.is_dir() or pack.is_symlink():
+        return [""]
+    manifest = read_manifest(pack)
+    if not isinstance(manifest, dict) or manifest.get("tool") != "trainkit" or not isinstance(manifest.get("files"), list):
+        return [""]
+    listed = {entry.get("name") for entry in manifest["files"] if isinstance(entry, dict)} | {"manifest.json"}
+    return [p.name for p in sorted(pack.iterdir()) if p.name not in listed and p.name not in SYSTEM_FILES]
+
+
+def claim_output(out: Path) -> None:
+    """Refuse to build into a folder that holds anything Trainkit did not write.
+
+    A build replaces pack folders and removes packs of profiles that no longer exist;
+    pointed at a folder with other people's files, that would destroy them."""
+    foreign = foreign_entries(out)
+    if not foreign:
+        return
+    shown = ", ".join(name.rstrip("/") or "(the folder itself)" for name in foreign[:5]) + (" …" if len(foreign) > 5 else "")
+    raise UsageError(
+        f"{out} holds files Trainkit did not write ({shown}); nothing was built",
+        "build into an empty folder or a Trainkit output folder with --out, or move those files elsewhere",
+    )
 
 
 def sha256(path: Path) -> str:
@@ -190,13 +246,17 @@ def remove_stale_outputs(options: BuildOptions, curriculum: Curriculum, profiles
         return []
     removed = []
     for profile_dir in sorted(p for p in options.out.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")):
+        emptied = False
         for pack_dir in sorted(p for p in profile_dir.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")):
-            if (pack_dir / "manifest.json").is_file() and (
-                profile_dir.name not in curriculum.profiles or pack_dir.name not in curriculum.languages
-            ):
-                shutil.rmtree(pack_dir)
+            gone = profile_dir.name not in curriculum.profiles or pack_dir.name not in curriculum.languages
+            if gone and not _not_in_manifest(pack_dir):  # only a pack whose manifest lists every file in it
+                for entry in read_manifest(pack_dir)["files"]:  # type: ignore[index]
+                    (pack_dir / entry["name"]).unlink(missing_ok=True)
+                (pack_dir / "manifest.json").unlink()
+                pack_dir.rmdir()
                 removed.append(f"{profile_dir.name}/{pack_dir.name}")
-        if not any(profile_dir.iterdir()):
+                emptied = True
+        if emptied and not any(profile_dir.iterdir()):
             profile_dir.rmdir()
     if not removed:
         return []
@@ -211,10 +271,37 @@ def make_manifest(
     folder: Path,
     entries: dict[str, dict[str, Any]],
     workshop: Workshop | None,
+    *,
+    discreet: bool = False,
 ) -> dict[str, Any]:
-    """What a USB-stick copier needs: every file with its hash, the lessons and their languages."""
+    """What a USB-stick copier needs: every file with its hash, the lessons and their languages.
+
+    A discreet pack's manifest keeps only what checking the files needs: no curriculum,
+    profile, workshop or lesson names, nothing that says what the workshop is about."""
     curriculum = pack.curriculum
     languages = sorted({view.lang or curriculum.source_language for view in pack.lessons} | {pack.lang})
+    files = [
+        {
+            "name": name,
+            "size": (folder / name).stat().st_size,
+            "sha256": sha256(folder / name),
+            "pages": entries[name].get("pages", 0),
+            "key": entries[name].get("key"),
+        }
+        for name in sorted(entries)
+    ]
+    if discreet:
+        return {
+            "tool": "trainkit",
+            "tool_version": __version__,
+            "build_date": date.isoformat(),
+            "discreet": True,
+            "language": pack.lang,
+            "paper": plan.paper,
+            "total_minutes": pack.selection.total_minutes,
+            "lessons": len(pack.lessons),
+            "files": files,
+        }
     return {
         "tool": "trainkit",
         "tool_version": __version__,
@@ -241,16 +328,7 @@ def make_manifest(
         ],
         "fallbacks": [view.id for view in pack.fallbacks],
         "stale": [view.id for view in pack.stale],
-        "files": [
-            {
-                "name": name,
-                "size": (folder / name).stat().st_size,
-                "sha256": sha256(folder / name),
-                "pages": entries[name].get("pages", 0),
-                "key": entries[name].get("key"),
-            }
-            for name in sorted(entries)
-        ],
+        "files": files,
     }
 
 

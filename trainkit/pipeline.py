@@ -28,6 +28,7 @@ from .model import Curriculum, Format
 from .output import (
     VIRTUAL_SRC,
     Staging,
+    claim_output,
     clean_leftovers,
     content_hash,
     environment_key,
@@ -166,6 +167,7 @@ class PackPlan:
     folder: Path
     pack: PackView | None
     paper: str = "a4"
+    discreet: bool = False
     documents: list[Document] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     previous: dict[str, Any] | None = None
@@ -185,6 +187,7 @@ def build(options: BuildOptions, progress: Callable[[str], None] = lambda _: Non
     from .workers import RenderPool
 
     epoch = parse_epoch(options.source_date_epoch)
+    claim_output(options.out)  # before anything is written there, workers' parts included
     environment = environment_key()
     parts_folder = options.out / ".cache" / "parts"
     pool = RenderPool(options.curriculum.absolute() / "lessons", options.jobs or os.cpu_count() or 1, parts_folder, environment)
@@ -333,7 +336,8 @@ class Scheduler:
             lessons = ", ".join(view.id for view in pack.pack.lessons) if pack.pack else ""
             for message in errors:
                 path = _lesson_path_for(message, pack.pack)
-                where = "" if path else f" (the pack holds the lessons {lessons}; one of them is too heavy to lay out)"
+                over_budget = "budget" in message or "stopped (out of memory" in message
+                where = f" (the pack holds the lessons {lessons}; one of them is too heavy to lay out)" if over_budget and not path else ""
                 pack.problems.append(
                     error(path, None, f"{pack.profile}/{pack.lang}/{name}: {message}{where}", "the previous pack was left as it was")
                 )
@@ -373,7 +377,9 @@ def plan_pack(
     pack = localize_pack(curriculum, selection, lang, views)
     folder = options.out / profile_id / lang
     paper = options.paper or curriculum.paper.value
-    result = PackPlan(profile=profile_id, lang=lang, folder=folder, pack=pack, paper=paper, previous=read_manifest(folder))
+    result = PackPlan(
+        profile=profile_id, lang=lang, folder=folder, pack=pack, paper=paper, discreet=options.discreet, previous=read_manifest(folder)
+    )
     schedule = plan.schedule if plan else Schedule()
     days = plan_days(selection.lessons, schedule)
     result.problems += selection.problems
@@ -416,6 +422,16 @@ def publish_pack(
 ) -> PackResult:
     """Write the pack into staging and swap it in; a failed pack leaves the old one untouched."""
     pack = plan.pack
+    empty = [d.name for d in plan.documents if not d.data]
+    if empty and not plan.failed:
+        plan.problems.append(
+            error(
+                None,
+                None,
+                f"{plan.profile}/{plan.lang}: {', '.join(empty)} came out empty, so the pack was not published",
+                "run the build again; if it happens again, run with --jobs 1 --debug and report the output",
+            )
+        )
     if plan.failed or pack is None:
         return PackResult(profile=plan.profile, lang=plan.lang, folder=plan.folder, problems=tuple(plan.problems))
     done = PackResult(
@@ -432,7 +448,8 @@ def publish_pack(
     staging = Staging(plan.folder)
     try:
         for document in plan.documents:
-            staging.write(document.name, document.data or b"")
+            assert document.data, document.name  # refused above: never publish an empty file
+            staging.write(document.name, document.data)
         kept = staging.keep_from_previous(
             [n for f in Format if f not in formats for n in FILES[f]]
             + [DISCREET_NAMES[n] for f in Format if f not in formats for n in FILES[f]]
@@ -442,7 +459,7 @@ def publish_pack(
             if entry["name"] in kept:
                 entries[entry["name"]] = {"key": entry.get("key"), "pages": entry.get("pages", 0)}
         details = workshop.details if workshop else None
-        manifest = make_manifest(pack, plan, date, revision, staging.path, entries, details)
+        manifest = make_manifest(pack, plan, date, revision, staging.path, entries, details, discreet=plan.discreet)
         data = write_json(manifest)
         unchanged = all(d.reused for d in plan.documents) and plan.previous is not None and write_json(plan.previous) == data
         if unchanged and (plan.folder / "manifest.json").is_file():
@@ -561,8 +578,13 @@ def fallback_warnings(pack: PackView, curriculum: Curriculum) -> list[Problem]:
     ]
 
 
+LESSON_IN_MESSAGE = re.compile(r"lesson '([a-z0-9][a-z0-9-]*)'|trainkit:lesson/([a-z0-9][a-z0-9-]*)/")
+
+
 def _lesson_path_for(message: str, pack: PackView | None) -> Path | None:
+    """The file of the lesson a message names (by its whole id, never a prefix of another)."""
+    named = {a or b for a, b in LESSON_IN_MESSAGE.findall(message)}
     for view in pack.lessons if pack else ():
-        if f"lesson/{view.id}/" in message or f"'{view.id}" in message:
+        if view.id in named:
             return view.source_path
     return None

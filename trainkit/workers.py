@@ -139,6 +139,7 @@ class RenderPool:
         self.seconds, self.memory = budgets()
         self._executor: ProcessPoolExecutor | None = None
         self._futures: dict[Future[Rendered], Job] = {}
+        self._unsent: list[Job] = []
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
@@ -157,7 +158,10 @@ class RenderPool:
             self._pool().submit(_ready)
 
     def submit(self, job: Job) -> None:
-        self._futures[self._pool().submit(_render, job, self.seconds)] = job
+        try:
+            self._futures[self._pool().submit(_render, job, self.seconds)] = job
+        except BrokenProcessPool:
+            self._unsent.append(job)  # a worker died meanwhile: collect() sends it to a fresh pool
 
     def collect(self, done: Callable[[Rendered], None]) -> None:
         """Wait for every submitted document; call `done` with each result (errors included)."""
@@ -168,18 +172,21 @@ class RenderPool:
             for future in finished:
                 job = self._futures.pop(future)
                 try:
-                    done(future.result())
+                    result = future.result()
                 except BrokenProcessPool:
                     # A worker died (out of memory, or crashed): try the document once more in a fresh pool.
                     if job.key in retried:
-                        done(Rendered(key=job.key, error=["the renderer stopped (out of memory or crashed) on this document"]))
+                        result = Rendered(key=job.key, error=["the renderer stopped (out of memory or crashed) on this document"])
                     else:
                         retried.add(job.key)
                         broken.append(job)
-            if broken:
+                        continue
+                done(result)  # outside the try: an error of the callback is not this job's
+            if broken or self._unsent:
                 waiting = [self._futures.pop(f) for f in list(self._futures)]
+                unsent, self._unsent = self._unsent, []
                 self.terminate()
-                for job in broken + waiting:
+                for job in broken + waiting + unsent:
                     self.submit(job)
 
     def render(self, jobs: Iterable[Job], done: Callable[[Rendered], None]) -> None:

@@ -64,7 +64,7 @@ def test_r1_kill_at_any_moment_leaves_each_pack_whole(curriculum, tmp_path):
     # Packs nobody touched are byte-identical: the edit only changes packs holding alpha, which is all of them here,
     # so compare against a clean rebuild instead: the next run must repair everything.
     final = start(curriculum, out)
-    assert final.wait(120) == 0
+    assert final.wait(120) == 0, final.stderr.read()
     assert not list(out.rglob(".*.staging-*")) and not list(out.rglob(".*.old-*"))
     assert set(snapshot(out)) == set(before)
 
@@ -247,3 +247,44 @@ def test_r11_refused_asset_at_render_time_fails_loudly(curriculum, tmp_path, mon
     assert result.exit_code == 1
     assert "lessons/alpha/en.md: refused to load 'trainkit:lesson/alpha/lock.svg'" in result.output
     assert "FAILED (previous pack kept)" in result.output
+
+
+def test_d7_a_document_without_bytes_is_never_published(tmp_path):
+    """A worker that crashed can leave a document with no bytes: the pack fails, naming it,
+    and the published pack (none here) is not replaced by a 0-byte file."""
+    import datetime as dt
+    import shutil
+
+    from trainkit.assemble import select_lessons
+    from trainkit.loader import load_curriculum
+    from trainkit.model import Format
+    from trainkit.pipeline import Document, PackPlan, publish_pack
+    from trainkit.views import localize_pack
+
+    shutil.copytree(Path(__file__).parent.parent / "fixtures" / "mini", tmp_path / "mini")
+    curriculum, _ = load_curriculum(tmp_path / "mini")
+    pack = localize_pack(curriculum, select_lessons(curriculum, curriculum.profiles["journalist"]), "en")
+    folder = tmp_path / "out" / "journalist" / "en"
+    plan = PackPlan(profile="journalist", lang="en", folder=folder, pack=pack)
+    plan.documents = [
+        Document(name="handout.pdf", html="<p>x</p>", key="k", data=None),
+        Document(name="guide.pdf", html="", key="g", data=b""),
+    ]
+    result = publish_pack(plan, curriculum, (Format.HANDOUT, Format.GUIDE), dt.date(2026, 1, 1), None, None)
+    assert not result.ok
+    assert any("handout.pdf, guide.pdf came out empty, so the pack was not published" in p.message for p in result.problems)
+    assert not folder.exists()
+
+
+def test_d14_an_error_is_blamed_on_the_lesson_it_names_not_on_a_prefix(tmp_path):
+    from types import SimpleNamespace
+
+    from trainkit.pipeline import _lesson_path_for
+
+    tor = SimpleNamespace(id="tor", source_path=tmp_path / "tor/en.md")
+    browser = SimpleNamespace(id="tor-browser", source_path=tmp_path / "tor-browser/en.md")
+    pack = SimpleNamespace(lessons=(tor, browser))
+    assert _lesson_path_for("lesson 'tor-browser': too heavy", pack) == browser.source_path
+    assert _lesson_path_for("file not found: trainkit:lesson/tor-browser/a.png", pack) == browser.source_path
+    assert _lesson_path_for("lesson 'tor': too heavy", pack) == tor.source_path
+    assert _lesson_path_for("file not found", pack) is None
