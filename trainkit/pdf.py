@@ -12,6 +12,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote
 
 from .files import Refused, read_bytes, sniff_image
 from .markup import VIRTUAL_SCHEME
@@ -33,12 +34,16 @@ def load_resource(url: str, lessons_root: Path) -> tuple[bytes, str]:
     match = LESSON_URL.match(url)
     if not match or not ID_PATTERN.match(match.group(1)):
         raise Refused(f"refused to load '{url[:200]}': only images in the lesson's own folder may be used")
-    lesson_id, name = match.groups()
-    if name.startswith(".") or name in ("..", "."):
+    lesson_id, quoted = match.groups()
+    name = unquote(quoted)  # views.image_url quotes names with spaces or non-ASCII letters
+    if name.startswith(".") or name in ("..", ".") or "/" in name or "\\" in name:
         raise Refused(f"refused to load '{url[:200]}'")
     folder = lessons_root / lesson_id
-    data = read_bytes(folder / name, folder)
-    return data, sniff_image(data, name)
+    try:
+        data = read_bytes(folder / name, folder)
+        return data, sniff_image(data, name)
+    except Refused as refused:
+        raise Refused(f"image '{name}' of lesson '{lesson_id}': {refused.message}", refused.line) from None
 
 
 @dataclass

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from markupsafe import Markup
 
@@ -116,7 +117,7 @@ def image_url(lesson: Lesson, lang: str, name: str) -> str | None:
     for candidate in image_candidates(name, lang):
         file = lesson.folder / candidate
         if file.is_file() and not file.is_symlink():
-            return f"{VIRTUAL_SCHEME}lesson/{lesson.id}/{candidate}"
+            return f"{VIRTUAL_SCHEME}lesson/{lesson.id}/{quote(candidate, safe='')}"  # pdf.load_resource unquotes
     return None
 
 
@@ -134,10 +135,12 @@ def localize_lesson(lesson: Lesson, lang: str, pulled_in_by: tuple[str, ...] = (
         materials = lesson.materials
         verify = lesson.verify
         fallback, stale = True, False
-    used = lang if translation is not None else None
+    # The same candidates check accepts (files.image_candidates): a translation's language,
+    # else the source language, whose `<stem>.<source>.<ext>` stands for `<stem>.<ext>` too.
+    image_lang = lang if translation is not None else lesson.path.stem
 
     def resolve(name: str) -> str | None:
-        return image_url(lesson, used or "", name)
+        return image_url(lesson, image_lang, name)
 
     def md(text: str) -> Markup:
         return Markup(render_markdown(text, resolve))
