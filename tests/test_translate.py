@@ -191,3 +191,15 @@ def test_translated_materials_reach_the_guide(cli, mini, tmp_path):
     assert "Notas adhesivas" in guide and "Sticky notes" not in guide
     path.write_text(text.replace("source_fingerprint:", "materials:\n  - Uno\n  - Dos\nsource_fingerprint:", 1))
     assert "lessons/alpha/es.md: warning: 2 materials, but the source has 1" in cli("--curriculum", mini, "check").output
+
+
+def test_an_error_in_another_lesson_does_not_block_a_translator(cli, mini):
+    gamma = mini / "lessons" / "gamma" / "en.md"
+    gamma.write_text(gamma.read_text().replace("level: beginner", "level: expert"))
+    assert cli("--curriculum", mini, "check").exit_code == 1
+    assert cli("--curriculum", mini, "translate", "new", "es", "beta").exit_code == 0
+    assert cli("--curriculum", mini, "translate", "mark-current", "es", "beta").exit_code == 0
+    entry, lessons = by_id(status(cli, mini), "es")
+    assert lessons["beta"]["status"] == "current"
+    blocked = cli("--curriculum", mini, "translate", "mark-current", "es", "gamma")
+    assert blocked.exit_code == 1 and "gamma/en.md" in blocked.output

@@ -221,7 +221,7 @@ def check_image(path: Path, line: int, target: str, alt: str, folder: Path, lang
         if not file.exists() and not file.is_symlink():
             continue
         try:
-            sniff_image(read_bytes(file, folder), file.name)
+            sniff_image(read_bytes(file, folder), file.name, decode=True)
         except Refused as refused:
             problems.append(
                 error(

@@ -101,6 +101,25 @@ def load(ctx: Context, strict: bool = False):  # type: ignore[no-untyped-def]
     return curriculum, problems
 
 
+def load_for_translation(ctx: Context, lesson_id: str | None = None):  # type: ignore[no-untyped-def]
+    """Load for the translator's commands: errors in other lessons do not block work on this one.
+
+    With `lesson_id`, only the errors in that lesson's folder stop the command."""
+    from .checks import check_curriculum
+    from .loader import load_curriculum
+
+    curriculum, problems = load_curriculum(ctx.curriculum)
+    if curriculum is None:
+        raise ContentError(problems)
+    problems += check_curriculum(curriculum, today())
+    if lesson_id is not None:
+        folder = (curriculum.root / "lessons" / lesson_id).absolute()
+        own = [p for p in problems if p.is_error and p.path is not None and folder in Path(p.path).absolute().parents]
+        if own:
+            raise ContentError(own)
+    return curriculum, problems
+
+
 def today() -> dt.date:
     return dt.date.today()
 
@@ -284,7 +303,7 @@ def translate_new(ctx: Context, lang: str, lesson_id: str, add_language: bool) -
     """Create lessons/LESSON/LANG.md from the current source, ready to translate."""
     from .translate import scaffold_translation
 
-    curriculum, _ = load(ctx)
+    curriculum, _ = load_for_translation(ctx, lesson_id)
     path = scaffold_translation(curriculum, lang, lesson_id, add_language)
     click.echo(f"Created {display(path, ctx.cwd)}")
     click.echo("Translate the title, summary, objectives and the whole body; keep the '::: …' lines, links and image names.")
@@ -300,7 +319,7 @@ def translate_status(ctx: Context, languages: tuple[str, ...], as_json: bool) ->
     """Per language: which lessons are current, stale (and what changed) or missing."""
     from .translate import status_report
 
-    curriculum, _ = load(ctx)
+    curriculum, _ = load_for_translation(ctx)
     targets = list(languages) or [code for code in curriculum.languages if code != curriculum.source_language]
     for lang in targets:
         if lang not in curriculum.languages or lang == curriculum.source_language:
@@ -342,7 +361,7 @@ def translate_mark_current(ctx: Context, lang: str, lesson_id: str) -> None:
     """Record that LANG's translation of LESSON now matches the current source."""
     from .translate import mark_current
 
-    curriculum, _ = load(ctx)
+    curriculum, _ = load_for_translation(ctx, lesson_id)
     path = mark_current(curriculum, lang, lesson_id)
     click.echo(f"{display(path, ctx.cwd)} now records the current source.")
 

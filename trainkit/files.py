@@ -106,8 +106,10 @@ def image_candidates(name: str, lang: str) -> list[str]:
     return [same, *others, name] if lang else [name]
 
 
-def sniff_image(data: bytes, name: str) -> str:
-    """The MIME type of an image whose bytes match its extension; Refused otherwise."""
+def sniff_image(data: bytes, name: str, decode: bool = False) -> str:
+    """The MIME type of an image whose bytes match its extension; Refused otherwise.
+
+    `decode` (check does) decodes raster images fully, not just their header."""
     suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
     mime = IMAGE_TYPES.get(suffix)
     if mime is None:
@@ -123,8 +125,10 @@ def sniff_image(data: bytes, name: str) -> str:
         raise Refused(f"'{name}' does not contain {mime.split('/')[1].upper()} data")
     if mime == "image/svg+xml":
         check_svg(data, name)
-    size = _pixel_size(data, mime)
-    if size and size[0] * size[1] > MAX_IMAGE_PIXELS:
+    if mime == "image/svg+xml":
+        return mime
+    size = _raster_size(data, mime, name, decode)
+    if size[0] * size[1] > MAX_IMAGE_PIXELS:
         raise Refused(f"'{name}' is {size[0]}×{size[1]} pixels; the limit is {MAX_IMAGE_PIXELS:,} pixels")
     return mime
 
@@ -154,27 +158,29 @@ def check_svg(data: bytes, name: str) -> None:
         raise Refused(f"'{name}' imports a stylesheet; SVG images may not load anything")
 
 
-def _pixel_size(data: bytes, mime: str) -> tuple[int, int] | None:
-    import struct
+PILLOW_FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG", "image/gif": "GIF", "image/webp": "WEBP"}
 
-    if mime == "image/png" and len(data) >= 24:
-        return struct.unpack(">II", data[16:24])
-    if mime == "image/gif" and len(data) >= 10:
-        return struct.unpack("<HH", data[6:10])
-    if mime == "image/jpeg":
-        index = 2
-        while index + 9 < len(data):
-            if data[index] != 0xFF:
-                index += 1
-                continue
-            marker = data[index + 1]
-            length = int.from_bytes(data[index + 2 : index + 4], "big")
-            if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-                height, width = struct.unpack(">HH", data[index + 5 : index + 9])
-                return width, height
-            index += 2 + length
-    if mime == "image/webp" and data[12:16] == b"VP8X" and len(data) >= 30:
-        width = int.from_bytes(data[24:27], "little") + 1
-        height = int.from_bytes(data[27:30], "little") + 1
-        return width, height
-    return None
+
+def _raster_size(data: bytes, mime: str, name: str, decode: bool) -> tuple[int, int]:
+    """Width and height from the image's header, read by Pillow (the decoder WeasyPrint uses);
+    with `decode`, the whole image is decoded too (within the pixel limit), so a file that
+    would print as nothing is refused by check instead of silently dropped."""
+    import io
+    import warnings
+
+    from PIL import Image, UnidentifiedImageError
+
+    guard = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None  # the header is read here to apply our own, lower limit with its size
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=[PILLOW_FORMATS[mime]]) as image:
+                size = image.size
+                if decode and size[0] * size[1] <= MAX_IMAGE_PIXELS:
+                    image.load()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise Refused(f"'{name}' cannot be decoded as {PILLOW_FORMATS[mime]}: {str(exc)[:120]}") from None
+    finally:
+        Image.MAX_IMAGE_PIXELS = guard
+    return size

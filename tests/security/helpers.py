@@ -67,3 +67,14 @@ def all_bytes(folder: Path) -> bytes:
                 except zlib.error:
                     pass
     return b"\n".join(chunks)
+
+
+def png_bytes(side: int = 1, mode: str = "L") -> bytes:
+    """A real PNG of side × side pixels (Pillow writes it, so it decodes)."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new(mode, (side, side), 128).save(buffer, "PNG")
+    return buffer.getvalue()

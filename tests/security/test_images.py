@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from helpers import build, lesson, run, translation, write
+from helpers import build, lesson, png_bytes, run, translation, write
 from pypdf import PdfReader
-
-PNG = (
-    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
-    b"\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x9a\xa0\xb9\x00\x00\x00\x00IEND\xaeB`\x82"
-)
 
 
 def images_in(pdf):
@@ -17,7 +12,10 @@ def images_in(pdf):
 
 def test_an_image_named_with_a_space_or_accents_builds(tmp_path):
     body = "Look:\n\n![The signal diagram](<señal diagram.png>)\n\n![Un mapa](mapa%20de%20año.png)\n"
-    root = write(tmp_path / "c", {"lessons/a/en.md": lesson(body), "lessons/a/señal diagram.png": PNG, "lessons/a/mapa de año.png": PNG})
+    root = write(
+        tmp_path / "c",
+        {"lessons/a/en.md": lesson(body), "lessons/a/señal diagram.png": png_bytes(), "lessons/a/mapa de año.png": png_bytes()},
+    )
     assert run("--curriculum", root, "check").exit_code == 0
     result = build(root, tmp_path / "out")
     assert result.exit_code == 0, result.output
@@ -26,7 +24,7 @@ def test_an_image_named_with_a_space_or_accents_builds(tmp_path):
 
 
 def test_a_source_language_variant_is_used_not_dropped(tmp_path):
-    root = write(tmp_path / "c", {"lessons/a/en.md": lesson("![Three layers](layers.png)\n"), "lessons/a/layers.en.png": PNG})
+    root = write(tmp_path / "c", {"lessons/a/en.md": lesson("![Three layers](layers.png)\n"), "lessons/a/layers.en.png": png_bytes()})
     assert run("--curriculum", root, "check").exit_code == 0
     assert build(root, tmp_path / "out").exit_code == 0
     assert images_in(tmp_path / "out/p/en/handout.pdf") == 1
@@ -40,8 +38,8 @@ def test_a_translation_falls_back_to_the_source_image_and_uses_its_own_variant(t
         {
             "lessons/a/en.md": source,
             "lessons/a/es.md": translation(source, "![Tres capas](layers.png)\n"),
-            "lessons/a/layers.png": PNG,
-            "lessons/a/layers.es.png": PNG[:-12] + b"\x00\x00\x00\x00IEND\xaeB`\x82",
+            "lessons/a/layers.png": png_bytes(),
+            "lessons/a/layers.es.png": png_bytes(2),
         },
     )
     assert run("--curriculum", root, "check").exit_code == 0
@@ -59,3 +57,45 @@ def test_an_image_that_disappears_before_the_build_is_named(tmp_path):
         assert "image 'señal diagram.png' of lesson 'a'" in refused.message
     else:
         raise AssertionError("a missing image must be refused")
+
+
+# D8: Pillow reads every WebP form's size, and check decodes what it accepts
+LOSSLESS_WEBP_16000 = (
+    b"RIFF\x1a\x00\x00\x00WEBPVP8L\x0e\x00\x00\x00/\x7f\xfe\x9f\x0f\x07\x10\x11\xfd\x0fDD\xff\x03"  # 16000×16000, 34 bytes
+)
+
+
+def webp(side: int, lossless: bool) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("L", (side, side), 200).save(buffer, "WEBP", lossless=lossless)
+    return buffer.getvalue()
+
+
+def test_a_lossless_webp_over_the_pixel_limit_is_refused(tmp_path):
+    assert LOSSLESS_WEBP_16000[12:16] == b"VP8L"
+    root = write(tmp_path / "c", {"lessons/a/en.md": lesson("![big](big.webp)\n"), "lessons/a/big.webp": LOSSLESS_WEBP_16000})
+    result = run("--curriculum", root, "check")
+    assert result.exit_code == 1
+    assert "'big.webp' is 16000×16000 pixels; the limit is 40,000,000 pixels" in result.output
+
+
+def test_small_webps_of_both_kinds_are_accepted_and_built(tmp_path):
+    body = "![lossy](a.webp)\n\n![lossless](b.webp)\n"
+    root = write(tmp_path / "c", {"lessons/a/en.md": lesson(body), "lessons/a/a.webp": webp(16, False), "lessons/a/b.webp": webp(16, True)})
+    assert run("--curriculum", root, "check").exit_code == 0
+    assert build(root, tmp_path / "out").exit_code == 0
+    assert images_in(tmp_path / "out/p/en/handout.pdf") == 2
+
+
+def test_an_image_that_does_not_decode_is_a_check_error(tmp_path):
+    whole = png_bytes(8)
+    start = whole.index(b"IDAT") + 4
+    broken = whole[:start] + b"\xde\xad\xbe\xef" * 4 + whole[start + 16 :]  # a real header, then damaged pixels
+    root = write(tmp_path / "c", {"lessons/a/en.md": lesson("![cut](cut.png)\n"), "lessons/a/cut.png": broken})
+    result = run("--curriculum", root, "check")
+    assert result.exit_code == 1
+    assert "image 'cut.png' is refused: 'cut.png' cannot be decoded as PNG" in result.output

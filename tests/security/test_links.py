@@ -4,7 +4,7 @@ produces (one parser, Python-Markdown plus the sanitiser), whatever Markdown for
 from __future__ import annotations
 
 import pytest
-from helpers import build, lesson, run, translation, write
+from helpers import build, lesson, png_bytes, run, translation, write
 
 SOURCE = lesson("Get [Signal](https://signal.org/download/) from its own site.\n")
 EVIL = "https://signal-download.example/"
@@ -73,12 +73,8 @@ def test_a_reference_style_image_is_checked_like_any_image(tmp_path):
 
 
 def test_a_reference_style_image_is_rendered(tmp_path):
-    png = (
-        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
-        b"\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x9a\xa0\xb9\x00\x00\x00\x00IEND\xaeB`\x82"
-    )
     root = write(tmp_path / "c", {"lessons/a/en.md": lesson("![A dot][dot]\n\n[dot]: dot.png\n")})
-    (root / "lessons/a/dot.png").write_bytes(png)
+    (root / "lessons/a/dot.png").write_bytes(png_bytes())
     assert run("--curriculum", root, "check").exit_code == 0
     assert build(root, tmp_path / "out", "--format", "handout").exit_code == 0
     html = (tmp_path / "out/p/en/handout.html").read_text()
