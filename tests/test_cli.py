@@ -1,5 +1,6 @@
 """The CLI contract: commands, exit codes, JSON fields, no tracebacks; CliRunner and a real subprocess."""
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -120,6 +121,15 @@ def test_subprocess_error_has_no_traceback(make_curriculum):
     assert "Traceback" not in result.stderr + result.stdout
 
 
-def test_shipped_curriculum_passes_check(cli):
-    result = cli("--curriculum", ROOT / "curriculum", "check")
+def test_shipped_curriculum_passes_strict_check(cli, monkeypatch):
+    """As of the day its lessons were last reviewed, so the test never turns red by the calendar
+    alone (D20); `trainkit check` itself says when a review falls due."""
+    import re
+
+    import trainkit.cli
+
+    reviewed = [re.search(r"^reviewed: (\S+)$", p.read_text(), re.M) for p in (ROOT / "curriculum" / "lessons").glob("*/en.md")]
+    latest = max(dt.date.fromisoformat(m.group(1)) for m in reviewed if m)
+    monkeypatch.setattr(trainkit.cli, "today", lambda: latest)
+    result = cli("--curriculum", ROOT / "curriculum", "check", "--strict")
     assert result.exit_code == 0, result.output

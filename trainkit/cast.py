@@ -73,8 +73,8 @@ def check_names(lesson: Lesson, curriculum: Curriculum) -> list[Problem]:
             name = match.group("name")
             if name in known or name in reported or NOT_A_PERSON_BEFORE.search(line[: match.start()]):
                 continue
-            if _starts_sentence(line, match.start()) and not _introduced(match) and name.lower() in common:
-                continue  # "This is", "Documents opened": an ordinary word that starts a sentence
+            if _starts_sentence(line, match.start()) and name.lower() in common:
+                continue  # "This is", "First, a plan": an ordinary word that starts a sentence
             reported.add(name)
             problems.append(
                 warning(
@@ -86,12 +86,6 @@ def check_names(lesson: Lesson, curriculum: Curriculum) -> list[Problem]:
                 )
             )
     return problems
-
-
-def _introduced(match: re.Match[str]) -> bool:
-    """'Zed (not a real person)' and 'Zed, a journalist' introduce a person even at a sentence start."""
-    tail = match.group(0)[len(match.group("name")) :]
-    return tail.lstrip().startswith(("(", ","))
 
 
 def _starts_sentence(line: str, position: int) -> bool:

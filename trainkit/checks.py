@@ -13,6 +13,7 @@ from urllib.parse import unquote, urlsplit
 from .cast import check_names
 from .errors import Problem, did_you_mean, error, warning
 from .files import IMAGE_TYPES, Refused, image_candidates, read_bytes, sniff_image
+from .i18n import is_rtl
 from .model import Body, Curriculum, Lesson, Translation, caution_verbs_pattern
 
 MAX_BULLETS = 6
@@ -96,35 +97,41 @@ def check_cautions(lesson: Lesson, verbs: tuple[str, ...]) -> list[Problem]:
 
 
 def _check_review(lesson: Lesson, today: dt.date) -> list[Problem]:
+    """Every problem with the review dates, not just the first one."""
+    problems = []
     line = lesson.line_of("review_by") or lesson.line_of("reviewed")
     if lesson.review_by < today:
-        return [
+        problems.append(
             error(
                 lesson.path,
                 line,
                 f"the security advice was due for review on {lesson.review_by.isoformat()}",
                 "check every fact and tool against current sources, then update 'reviewed' and 'review_by'",
             )
-        ]
-    if (lesson.review_by - today).days <= REVIEW_SOON_DAYS:
-        return [
+        )
+    elif (lesson.review_by - today).days <= REVIEW_SOON_DAYS:
+        problems.append(
             warning(
                 lesson.path,
                 line,
                 f"the security advice is due for review on {lesson.review_by.isoformat()}",
                 "plan a review of the lesson's facts before then",
             )
-        ]
+        )
     if lesson.reviewed > today:
-        return [
+        problems.append(
             error(
                 lesson.path,
                 lesson.line_of("reviewed"),
                 f"'reviewed' is in the future ({lesson.reviewed.isoformat()})",
                 "use the date the facts were checked",
             )
-        ]
-    return []
+        )
+    if lesson.review_by < lesson.reviewed:
+        problems.append(
+            error(lesson.path, line, "'review_by' comes before 'reviewed'", "a review is due after the facts were checked, not before")
+        )
+    return problems
 
 
 def check_body(path: Path, body: Body, folder: Path, lang: str) -> list[Problem]:
@@ -148,7 +155,7 @@ def check_body(path: Path, body: Body, folder: Path, lang: str) -> list[Problem]
             problems.append(
                 warning(path, slide.line, f"slide '{slide.title}' has no speaker notes", "add a '::: notes' block after the slide")
             )
-    if not lang.startswith(("ar", "fa", "ur", "he", "yi", "ps", "sd", "ug", "dv")):
+    if not is_rtl(lang):
         for text in _all_lines(body):
             if _BIDI.search(text):
                 problems.append(

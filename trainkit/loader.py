@@ -28,6 +28,7 @@ from .model import (
     Translation,
     Verify,
     Vocabulary,
+    a_year_after,
 )
 from .parts import parse_body
 from .yamlsafe import YamlDoc, load_yaml
@@ -193,7 +194,7 @@ def _load_lesson(folder: Path, root: Path, source_language: str, problems: list[
         translation = _load_translation(path, root, problems)
         if translation is not None:
             translations[lang] = translation
-    review_by = meta.review_by or _add_months(meta.reviewed, 12)
+    review_by = meta.review_by or a_year_after(meta.reviewed)
     lines = {str(k[0]): v for k, v in doc.lines.items() if len(k) == 1}
     return Lesson(
         id=folder.name,
@@ -318,7 +319,7 @@ def _load_profiles(root: Path, problems: list[Problem]) -> dict[str, Profile]:
             exclude=tuple(meta.exclude),
             optional=tuple(meta.optional),
             time_budget=meta.time_budget,
-            lines={str(k[0]): v for k, v in doc.lines.items() if len(k) >= 1},
+            lines={str(k[0]): v for k, v in doc.lines.items() if len(k) == 1},
         )
     for ident, by_lang in translated.items():
         if ident in profiles:
@@ -407,9 +408,3 @@ def _load_personas(root: Path, source_language: str, problems: list[Problem]) ->
                 )
             )
     return cast
-
-
-def _add_months(date, months):  # type: ignore[no-untyped-def]
-    year, month = divmod(date.month - 1 + months, 12)
-    day = min(date.day, 28)
-    return date.replace(year=date.year + year, month=month + 1, day=day)

@@ -16,6 +16,14 @@ ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 LANG_PATTERN = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
 
 
+def a_year_after(date: dt.date) -> dt.date:
+    """The same day a year later (29 February becomes 28 February): the default `review_by`."""
+    try:
+        return date.replace(year=date.year + 1)
+    except ValueError:
+        return date.replace(year=date.year + 1, day=28)
+
+
 class Level(enum.Enum):
     BEGINNER = "beginner"
     INTERMEDIATE = "intermediate"

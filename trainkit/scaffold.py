@@ -8,7 +8,7 @@ from string import Template
 
 from .errors import UsageError
 from .files import read_text
-from .model import ID_PATTERN
+from .model import ID_PATTERN, a_year_after
 from .render import templates_dir
 
 
@@ -35,9 +35,7 @@ def scaffold_lesson(curriculum: Path, lesson_id: str, today: dt.date) -> Path:
     text = template.substitute(
         title=title,
         today=today.isoformat(),
-        review_by=today.replace(year=today.year + 1).isoformat()
-        if not (today.month == 2 and today.day == 29)
-        else today.replace(year=today.year + 1, day=28).isoformat(),
+        review_by=a_year_after(today).isoformat(),
     )
     folder.mkdir(parents=True)
     path = folder / f"{lang}.md"
