@@ -26,7 +26,18 @@ from .i18n import is_rtl, language_name
 from .markup import continue_numbering, label_cautions
 from .views import PackView
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+def _shipped_templates() -> Path:
+    """The templates: inside the installed package (a wheel maps templates/ to trainkit/templates),
+    or beside the package in a source checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "templates", here.parent / "templates"):
+        if (candidate / "base.html.j2").is_file():
+            return candidate
+    return here / "templates"
+
+
+TEMPLATES = _shipped_templates()
 
 
 def templates_dir() -> Path:
