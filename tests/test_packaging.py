@@ -77,7 +77,4 @@ def test_a_wheel_builds_a_pack_from_a_curriculum_elsewhere(tmp_path):
     pack = work / "out" / "journalist" / "es"
     assert {"handout.pdf", "guide.pdf", "slides.html", "manifest.json"} <= {p.name for p in pack.iterdir()}
     assert json.loads((pack / "manifest.json").read_text())["language"] == "es"
-    assert (
-        "Guía de facilitación" in (pack / "handout.html").read_text()
-        or "Material para participantes" in (pack / "handout.html").read_text()
-    )
+    assert "Material para participantes" in (pack / "handout.html").read_text()  # the Spanish catalog came along

@@ -203,3 +203,16 @@ def test_an_error_in_another_lesson_does_not_block_a_translator(cli, mini):
     assert lessons["beta"]["status"] == "current"
     blocked = cli("--curriculum", mini, "translate", "mark-current", "es", "gamma")
     assert blocked.exit_code == 1 and "gamma/en.md" in blocked.output
+
+
+def test_d15_adding_a_language_edits_only_the_languages_list(cli, mini):
+    meta = mini / "curriculum.yml"
+    meta.write_text(
+        "title: Mini curriculum\nsource_language: en\nlanguages:  # in teaching order\n  - en\n  - es\ndefaults:\n  paper: a4\n"
+    )
+    result = cli("--curriculum", mini, "translate", "new", "sw", "alpha", "--add-language")
+    assert result.exit_code == 0, result.output
+    assert meta.read_text() == (
+        "title: Mini curriculum\nsource_language: en\nlanguages:  # in teaching order\n  - en\n  - es\n  - sw\ndefaults:\n  paper: a4\n"
+    )
+    assert cli("--curriculum", mini, "check").exit_code == 0

@@ -140,17 +140,33 @@ def scaffold_translation(curriculum: Curriculum, lang: str, lesson_id: str, add_
 
 
 def add_language_to(meta_path: Path, lang: str) -> None:
-    """Append a language to `languages:` in curriculum.yml, keeping the rest of the file as written."""
+    """Add a language to `languages:` in curriculum.yml, editing only the lines of that list.
+
+    The YAML line map (yamlsafe) says where the key and each item are, so comments, other
+    keys and the list's own style (flow `[en, es]` or one `- item` a line) stay as written."""
+    from .yamlsafe import load_yaml
+
     text = meta_path.read_text(encoding="utf-8")
-    flow = re.search(r"^languages:\s*\[([^\]]*)\]", text, re.M)
-    if flow:
-        items = [item.strip() for item in flow.group(1).split(",") if item.strip()]
-        text = text[: flow.start()] + f"languages: [{', '.join([*items, lang])}]" + text[flow.end() :]
-    elif re.search(r"^languages:\s*$", text, re.M):
-        text = re.sub(r"^(languages:\s*\n(?:[ \t]+-.*\n)*)", lambda m: m.group(1) + f"  - {lang}\n", text, count=1, flags=re.M)
+    lines = text.split("\n")
+    doc, _ = load_yaml(text, meta_path)
+    data = doc.data if doc is not None and isinstance(doc.data, dict) else {}
+    items = data.get("languages")
+    key_line = doc.lines.get(("languages",)) if doc is not None else None
+    if key_line is None or not isinstance(items, list):
+        lines = [*lines[: len(lines) - (1 if lines and lines[-1] == "" else 0)], f"languages: [{lang}]", ""]
     else:
-        text = text.rstrip("\n") + f"\nlanguages: [{lang}]\n"
-    meta_path.write_text(text, encoding="utf-8")
+        item_lines = [doc.lines.get(("languages", i)) for i in range(len(items))]  # type: ignore[union-attr]
+        flow = re.match(r"^(\s*languages:\s*\[)([^\]]*)(\].*)$", lines[key_line - 1])
+        if flow:
+            listed = [item.strip() for item in flow.group(2).split(",") if item.strip()]
+            lines[key_line - 1] = flow.group(1) + ", ".join([*listed, lang]) + flow.group(3)
+        elif items and all(item_lines):
+            last = max(item_lines)  # type: ignore[type-var]
+            indent = re.match(r"^(\s*-\s*)", lines[last - 1])
+            lines.insert(last, f"{indent.group(1) if indent else '  - '}{lang}")
+        else:
+            lines[key_line - 1] = re.sub(r"^(\s*languages:).*$", rf"\1 [{lang}]", lines[key_line - 1])
+    meta_path.write_text("\n".join(lines), encoding="utf-8")
 
 
 def mark_current(curriculum: Curriculum, lang: str, lesson_id: str) -> Path:
