@@ -45,3 +45,20 @@ def test_d13_right_to_left_comes_from_the_locale_data_not_a_prefix():
     mapudungun = check_body(Path("arn.md"), body, Path("."), "arn")  # 'arn' starts with 'ar' but is written left to right
     assert not any("bidirectional" in p.message for p in rtl)
     assert any("bidirectional" in p.message for p in mapudungun)
+
+
+def test_d18_the_default_workers_fit_in_memory(monkeypatch):
+    import os
+
+    from trainkit import workers
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    monkeypatch.setattr(os, "sysconf", lambda name: {"SC_PHYS_PAGES": 2 * 1024 * 1024, "SC_PAGE_SIZE": 4096}[name])  # 8 GiB
+    monkeypatch.delenv("TRAINKIT_MEMORY_BUDGET", raising=False)
+    assert workers.default_workers() == 4  # 8 GiB at 2 GiB per worker, not 64
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert workers.default_workers() == 2
+
+
+def test_d18_jobs_help_says_what_it_sets(cli):
+    assert "Documents rendered at once" in cli("build", "--help").output

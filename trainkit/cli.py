@@ -241,7 +241,12 @@ def new_lesson(ctx: Context, lesson_id: str) -> None:
 )
 @click.option("--paper", type=click.Choice(["a4", "letter"]), default=None, help="Paper size (default: the curriculum's, usually A4).")
 @click.option("--workshop", metavar="FILE", default=None, help="A workshop file: a path, or a name in workshops/.")
-@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Packs built at once (default: the number of cores).")
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Documents rendered at once, each in its own worker process (default: one per core, as many as memory allows).",
+)
 @click.option("--notes", "slide_notes", is_flag=True, help="Print speaker notes under each slide in slides.pdf.")
 @click.option("--discreet", is_flag=True, help="Neutral titles and file names (workshop-notes.pdf), for participants who may be searched.")
 @click.option(

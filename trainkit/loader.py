@@ -180,7 +180,6 @@ def _load_lesson(folder: Path, root: Path, source_language: str, problems: list[
     if parsed is None:
         return None
     text, doc, body_text, body_line = parsed
-    meta_problems: list[Problem] = []
     meta, meta_problems = schema.validate(schema.LessonMeta, doc, source, "front matter")
     body, body_problems = parse_body(body_text, source, body_line)
     problems += meta_problems + body_problems

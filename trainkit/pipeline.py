@@ -184,13 +184,13 @@ def build(options: BuildOptions, progress: Callable[[str], None] = lambda _: Non
     HTML plus the images and fonts it uses. Only PDFs whose key changed are sent to
     the render workers; then each pack is published whole, or not at all.
     """
-    from .workers import RenderPool
+    from .workers import RenderPool, default_workers
 
     epoch = parse_epoch(options.source_date_epoch)
     claim_output(options.out)  # before anything is written there, workers' parts included
     environment = environment_key()
     parts_folder = options.out / ".cache" / "parts"
-    pool = RenderPool(options.curriculum.absolute() / "lessons", options.jobs or os.cpu_count() or 1, parts_folder, environment)
+    pool = RenderPool(options.curriculum.absolute() / "lessons", options.jobs or default_workers(), parts_folder, environment)
     if not parts_folder.is_dir():
         pool.start()  # nothing was built here yet, so everything renders: start the workers while the curriculum loads
     plans: list[PackPlan] = []

@@ -61,7 +61,6 @@ PHASES = {
 }
 GROUPS = {"individual": N_("Individual"), "pairs": N_("Pairs"), "small-groups": N_("Small groups"), "whole-group": N_("Whole group")}
 TOPICS = {"foundations": N_("Foundations"), "encryption": N_("Encryption"), "anonymity": N_("Anonymity"), "pseudonyms": N_("Pseudonyms")}
-AUDIENCES = {"journalist": N_("Journalists"), "whrd": N_("Women human rights defenders")}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -212,7 +211,7 @@ class Renderer:
             "duration": self.duration,
             "clock": self.clock,
             "long_date": lambda d: ui.long_date(d, lang),
-            "level_label": label(LEVELS, "levels"),
+            "level_label": lambda ident: self._(LEVELS.get(ident, ident)),
             "phase_label": label(PHASES, "phases"),
             "group_label": label(GROUPS, "groups"),
             "titles": titles,

@@ -62,6 +62,16 @@ def budgets() -> tuple[int, int]:
     return number("TRAINKIT_TIME_BUDGET", DEFAULT_TIME_BUDGET), number("TRAINKIT_MEMORY_BUDGET", DEFAULT_MEMORY_BUDGET)
 
 
+def default_workers() -> int:
+    """One worker per core, but no more than the machine's memory holds at each worker's budget."""
+    cores = os.cpu_count() or 1
+    try:
+        memory_mib = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // (1024 * 1024)
+    except (ValueError, OSError, AttributeError):
+        return cores
+    return max(1, min(cores, memory_mib // budgets()[1]))
+
+
 def _start(lessons_root: str, memory_mib: int, parts_folder: str, environment: str) -> None:
     global _writer, _parts
     import resource
