@@ -288,3 +288,63 @@ def test_without_harfbuzz_subset_fonts_stay_per_part_and_the_pdf_is_whole(long_p
     reader = PdfReader(io.BytesIO(separate))
     assert len(reader.pages) == pages == len(PdfReader(io.BytesIO(shared)).pages)
     assert "Third lesson section 4" in "".join(p.extract_text() for p in reader.pages)
+
+
+def _split_and_cache(long_pack, tmp_path):  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from trainkit import pipeline
+    from trainkit.model import Format
+    from trainkit.pdf import PdfWriter
+    from trainkit.workers import part_cache
+
+    root, _ = long_pack
+    options = pipeline.BuildOptions(curriculum=root, out=tmp_path / "out", source_date_epoch=EPOCH["SOURCE_DATE_EPOCH"])
+    curriculum, _, _ = pipeline.prepare(options)
+    environment = pipeline.environment_key()
+    plan = pipeline.plan_pack(curriculum, "reporters", "en", (Format.HANDOUT,), options, None, dt.date(2026, 1, 1), environment)
+    split = next(d.split for d in plan.documents if d.name == "handout.pdf")
+    return split, part_cache(tmp_path / "parts", environment, PdfWriter(root / "lessons"))
+
+
+def test_d16_a_footer_overlay_of_the_wrong_length_fails_the_document(long_pack, tmp_path, monkeypatch):
+    from trainkit import paged
+
+    split, cache = _split_and_cache(long_pack, tmp_path)
+    monkeypatch.setattr(paged, "overlay", lambda split, pages: split.overlay_head + '<div class="tk-sheet"></div>' + split.tail)
+    with pytest.raises(paged.AssemblyError, match=r"the footer overlay has 1 pages for a document of \d+"):
+        paged.assemble(split, cache)
+
+
+def test_d16_contents_that_never_settle_fail_the_document(long_pack, tmp_path, monkeypatch):
+    from trainkit import paged
+
+    split, cache = _split_and_cache(long_pack, tmp_path)
+    grow = iter(range(1, 50))
+    monkeypatch.setattr(
+        paged,
+        "numbered_front",
+        lambda front, pages: front.replace("</body>", "<p style='break-before: page'>x</p>" * next(grow) + "</body>"),
+    )
+    with pytest.raises(paged.AssemblyError, match="the contents pages never settled"):
+        paged.assemble(split, cache)
+
+
+def test_d16_a_link_to_nowhere_fails_the_pack_naming_the_lesson(tmp_path):
+    root = write_tree(
+        tmp_path / "c",
+        {
+            "curriculum.yml": "title: T\nsource_language: en\nlanguages: [en]\n",
+            "profiles/reporters.yml": "title: Reporters\naudiences: [journalist]\n",
+            "lessons/first/en.md": long_lesson("First lesson", 2),
+            "lessons/second/en.md": long_lesson("Second lesson", 2).replace(
+                "\n::: checklist", "\nSee [the missing part](#nowhere-at-all).\n\n::: checklist"
+            ),
+        },
+    )
+    result = CliRunner().invoke(
+        main, ["--curriculum", str(root), "build", "--out", str(tmp_path / "out"), "--format", "handout"], env=EPOCH
+    )
+    assert result.exit_code == 1
+    assert "a link in lesson 'second' points to '#nowhere-at-all', which is nowhere in this document" in result.output
+    assert "lessons/second/en.md" in result.output

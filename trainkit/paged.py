@@ -38,6 +38,13 @@ _PAGE_REF = re.compile(r'href="' + re.escape(GOTO) + r'([^"]+)" class="page-ref"
 _SHEETS = "<style>html, body { background: transparent; } .tk-sheet + .tk-sheet { break-before: page; }</style>"
 
 
+class AssemblyError(Exception):
+    """Assembly would give a wrong PDF (missing footers, a dead link, unsettled contents): fail loudly."""
+
+
+_LESSON_OF_PART = re.compile(r'<article class="lesson" id="lesson-([a-z0-9][a-z0-9-]*)"')
+
+
 @dataclass(frozen=True, slots=True)
 class Split:
     """A document cut into parts: `front` and `parts` are whole HTML documents without footers."""
@@ -156,6 +163,8 @@ def assemble(split: Split, cache: PartCache) -> tuple[bytes, int]:
         if len(front_reader.pages) == front_pages:
             break
         front_pages = len(front_reader.pages)
+    else:
+        raise AssemblyError(f"the contents pages never settled (the front took {front_pages} pages, then a different number)")
     anchors = _anchors(readers, counts, front_pages)
     total = front_pages + sum(counts)
     footers = cache.get(overlay(split, total))
@@ -163,8 +172,16 @@ def assemble(split: Split, cache: PartCache) -> tuple[bytes, int]:
     writer = PdfWriter()
     for reader in (front_reader, *readers):
         writer.append(reader)
+    if len(footers.pages) != total:
+        raise AssemblyError(f"the footer overlay has {len(footers.pages)} pages for a document of {total}")
     _stamp(writer, footers)
-    _resolve_links(writer, anchors)
+    starts = [front_pages + sum(counts[:i]) for i in range(len(counts))]
+    lessons = [_LESSON_OF_PART.search(html) for html in split.parts]
+    _resolve_links(
+        writer,
+        anchors,
+        lambda page: next((m.group(1) for s, m in reversed(list(zip(starts, lessons, strict=True))) if m and page >= s), None),
+    )
     share_fonts(writer)
     writer.add_metadata({k: v for k, v in (front_reader.metadata or {}).items()})
     language = front_reader.trailer["/Root"].get("/Lang")
@@ -216,7 +233,7 @@ def _stamp(writer, footers) -> None:  # type: ignore[no-untyped-def]
     before = DecodedStreamObject()
     before.set_data(b"q\n")
     saved = writer._add_object(before)
-    for index, (page, footer) in enumerate(zip(writer.pages, footers.pages, strict=False)):
+    for index, (page, footer) in enumerate(zip(writer.pages, footers.pages, strict=True)):
         form = StreamObject()
         form[NameObject("/Type")] = NameObject("/XObject")
         form[NameObject("/Subtype")] = NameObject("/Form")
@@ -240,11 +257,11 @@ def _stamp(writer, footers) -> None:  # type: ignore[no-untyped-def]
         page[NameObject("/Contents")] = ArrayObject([saved, *streams, writer._add_object(after)])
 
 
-def _resolve_links(writer, anchors: dict[str, int]) -> None:  # type: ignore[no-untyped-def]
-    """trainkit:goto/<id> links → links to the page that anchor is on; unknown anchors lose the link."""
+def _resolve_links(writer, anchors: dict[str, int], lesson_at: Callable[[int], str | None]) -> None:  # type: ignore[no-untyped-def]
+    """trainkit:goto/<id> links → links to the page that anchor is on; a link to no anchor is an error."""
     from pypdf.generic import ArrayObject, FloatObject, NameObject, NullObject
 
-    for page in writer.pages:
+    for number, page in enumerate(writer.pages):
         annotations = page.get("/Annots")
         if annotations is None:
             continue
@@ -258,7 +275,9 @@ def _resolve_links(writer, anchors: dict[str, int]) -> None:  # type: ignore[no-
                 continue
             target = anchors.get(uri[len(GOTO) :])
             if target is None or target > len(writer.pages):
-                continue
+                lesson = lesson_at(number)
+                where = f"lesson '{lesson}'" if lesson else "the front pages"
+                raise AssemblyError(f"a link in {where} points to '#{uri[len(GOTO) :]}', which is nowhere in this document")
             goal = writer.pages[target - 1]
             del annotation["/A"]
             top = FloatObject(float(goal.mediabox.top))

@@ -20,7 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
-from .paged import PartCache, Split, assemble
+from .paged import AssemblyError, PartCache, Split, assemble
 
 DEFAULT_TIME_BUDGET = 300  # seconds per document
 DEFAULT_MEMORY_BUDGET = 2048  # MiB per worker
@@ -113,6 +113,8 @@ def _render(job: Job, seconds: int) -> Rendered:
             assert _parts is not None
             try:
                 pdf, pages = assemble(job.split, _parts)
+            except AssemblyError as exc:
+                return Rendered(key=job.key, error=[str(exc)])
             except (RenderError, _Timeout, MemoryError):
                 raise
             except Exception as exc:  # noqa: BLE001 - a PDF library failure fails this document alone
