@@ -348,3 +348,34 @@ def test_d16_a_link_to_nowhere_fails_the_pack_naming_the_lesson(tmp_path):
     assert result.exit_code == 1
     assert "a link in lesson 'second' points to '#nowhere-at-all', which is nowhere in this document" in result.output
     assert "lessons/second/en.md" in result.output
+
+
+def test_the_assembled_pdf_looks_like_a_single_render_pixel_for_pixel(long_pack):
+    """Text extraction reads ToUnicode, so it cannot see a wrong glyph outline drawn by a
+    shared font; comparing rendered pixels (PDFium) can. Every page, at 60 dpi."""
+    import datetime as dt
+
+    import pypdfium2
+    from PIL import ImageChops
+
+    from trainkit import pipeline
+    from trainkit.model import Format
+    from trainkit.pdf import PdfWriter
+
+    root, out = long_pack
+    options = pipeline.BuildOptions(curriculum=root, out=out.parent / "unused", source_date_epoch=EPOCH["SOURCE_DATE_EPOCH"])
+    curriculum, _, _ = pipeline.prepare(options)
+    plan = pipeline.plan_pack(
+        curriculum, "reporters", "en", (Format.HANDOUT,), options, None, dt.date(2026, 1, 1), pipeline.environment_key()
+    )
+    html = next(d.html for d in plan.documents if d.name == "handout.pdf")
+    whole, _ = PdfWriter(root / "lessons").render(html)
+    single = pypdfium2.PdfDocument(whole)
+    assembled = pypdfium2.PdfDocument((out / "reporters/en/handout.pdf").read_bytes())
+    assert len(single) == len(assembled)
+    for number in range(len(single)):
+        theirs = single[number].render(scale=60 / 72, grayscale=True).to_pil()
+        mine = assembled[number].render(scale=60 / 72, grayscale=True).to_pil()
+        histogram = ImageChops.difference(mine, theirs).histogram()
+        changed = sum(histogram[65:])  # pixels whose gray level moved by more than a quarter
+        assert changed <= 2, f"page {number + 1}: {changed} pixels differ"
