@@ -93,9 +93,11 @@ def test_slides_pdf_is_16_by_9_one_page_per_slide(deck):
 
 
 def test_slides_pdf_with_notes(tmp_path, mini, cli):
-    result = cli("--curriculum", mini, "build", "--format", "slides", "--profile", "whrd", "--lang", "en", "--notes", "--out", tmp_path)
+    result = cli(
+        "--curriculum", mini, "build", "--format", "slides", "--profile", "whrd", "--lang", "en", "--notes", "--out", tmp_path / "out"
+    )
     assert result.exit_code == 0, result.output
-    reader = PdfReader(tmp_path / "whrd" / "en" / "slides.pdf")
+    reader = PdfReader(tmp_path / "out" / "whrd" / "en" / "slides.pdf")
     texts = [p.extract_text() for p in reader.pages]
     assert any("Alpha slide one" in t and "Alpha notes one." in t for t in texts)
 

@@ -62,12 +62,28 @@ def _harfbuzz():  # type: ignore[no-untyped-def]
 
 
 @cache
-def _by_postscript_name() -> dict[str, tuple[Path, int]]:
-    found: dict[str, tuple[Path, int]] = {}
+def _by_postscript_name() -> dict[str, tuple[Path, int] | None]:
+    """Installed font files by PostScript name; None where two different files share a name
+    (then we cannot know which one Pango used, and its glyph ids may differ: no sharing)."""
+    found: dict[str, tuple[Path, int] | None] = {}
     for font in installed_fonts():
-        if font.postscript_name:
-            found.setdefault(font.postscript_name, (font.path, font.index))
+        if not font.postscript_name:
+            continue
+        here = (font.path, font.index)
+        if font.postscript_name in found and found[font.postscript_name] not in (here, None):
+            previous = found[font.postscript_name]
+            same = previous is not None and _same_bytes(previous[0], font.path) and previous[1] == font.index
+            found[font.postscript_name] = previous if same else None
+        else:
+            found.setdefault(font.postscript_name, here)
     return found
+
+
+def _same_bytes(a: Path, b: Path) -> bool:
+    try:
+        return a.stat().st_size == b.stat().st_size and a.read_bytes() == b.read_bytes()
+    except OSError:
+        return False
 
 
 @cache
@@ -155,8 +171,20 @@ def widths_glyphs(widths) -> set[int]:  # type: ignore[no-untyped-def]
     return glyphs
 
 
+def shareable(cid_font) -> bool:  # type: ignore[no-untyped-def]
+    """Whether a part's copy of a face keeps the installed font's glyph ids (CIDToGIDMap
+    /Identity) and lists its glyphs in /W: what sharing one program relies on (D17)."""
+    mapping = cid_font.get("/CIDToGIDMap")
+    identity = mapping is None or str(mapping) == "/Identity"
+    return identity and cid_font.get("/W") is not None and cid_font.get("/DW") is None
+
+
 def share_fonts(writer) -> None:  # type: ignore[no-untyped-def]
-    """Point every part's copy of a face at one font program holding all their glyphs."""
+    """Point every part's copy of a face at one font program holding all their glyphs.
+
+    A face is left as it is (each part keeps its own subset, which is always correct) when
+    any copy does not keep glyph ids, does not list its glyphs, or when the installed file
+    is ambiguous; the PDF is then larger, never wrong."""
     from pypdf.generic import DictionaryObject, NameObject, NumberObject, StreamObject
 
     faces: dict[str, list] = {}  # BaseFont → [(Type0 font dict, CIDFont dict, FontDescriptor dict)]
@@ -184,7 +212,7 @@ def share_fonts(writer) -> None:  # type: ignore[no-untyped-def]
         visit(page.get("/Resources"))
     for members in faces.values():
         programs = {id(d["/FontFile2"].get_object()) for _, _, d in members}
-        if len(programs) < 2:
+        if len(programs) < 2 or not all(shareable(cid_font) for _, cid_font, _ in members):
             continue
         name = postscript_name(members[0][2]["/FontFile2"].get_object().get_data())
         glyphs: set[int] = set()
@@ -214,8 +242,12 @@ def _share_unicode_map(writer, fonts) -> None:  # type: ignore[no-untyped-def]
         unicode_map = font.get("/ToUnicode")
         if unicode_map is None:
             return
-        for glyph, text in _BFCHAR.findall(unicode_map.get_object().get_data()):
-            mapping.setdefault(glyph.lower(), text)
+        data = unicode_map.get_object().get_data()
+        if b"beginbfrange" in data:
+            return  # ranges are not merged: each copy keeps its own, complete map
+        for glyph, text in _BFCHAR.findall(data):
+            if mapping.setdefault(glyph.lower(), text) != text:
+                return  # one glyph, two texts: keep each copy's own map rather than lose one
     lines = [
         b"/CIDInit /ProcSet findresource begin",
         b"12 dict begin",

@@ -187,7 +187,6 @@ def build(options: BuildOptions, progress: Callable[[str], None] = lambda _: Non
     from .workers import RenderPool, default_workers
 
     epoch = parse_epoch(options.source_date_epoch)
-    claim_output(options.out)  # before anything is written there, workers' parts included
     environment = environment_key()
     parts_folder = options.out / ".cache" / "parts"
     pool = RenderPool(options.curriculum.absolute() / "lessons", options.jobs or default_workers(), parts_folder, environment)
@@ -202,6 +201,7 @@ def build(options: BuildOptions, progress: Callable[[str], None] = lambda _: Non
         profiles, languages = resolve_targets(curriculum, options, plan)
         formats = options.formats or tuple(Format)
         report = BuildReport(warnings=[p for p in problems if not p.is_error] + list(plan.warnings if plan else ()))
+        claim_output(options.out)  # before anything is written there (the workers write parts only once given jobs)
         options.out.mkdir(parents=True, exist_ok=True)
         clean_leftovers(options.out)
         date = (epoch or dt.datetime.now(dt.UTC)).date()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -72,11 +73,34 @@ def default_workers() -> int:
     return max(1, min(cores, memory_mib // budgets()[1]))
 
 
+def forbid_network() -> None:
+    """No internet socket can be opened in this process, nor a name looked up.
+
+    The workers render lesson HTML, the most exposed code we run; they need nothing but
+    the pipes to the parent (which are not internet sockets), so a fetch that slipped
+    past the fetcher would fail here too."""
+    import socket
+
+    class NoNetwork(socket.socket):
+        def __init__(self, family: int = -1, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+            if family in (-1, socket.AF_INET, socket.AF_INET6):
+                raise OSError("network access is forbidden in Trainkit's render workers")
+            super().__init__(family, *args, **kwargs)
+
+    def no_lookup(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError("network access is forbidden in Trainkit's render workers")
+
+    socket.socket = NoNetwork  # type: ignore[misc]
+    socket.getaddrinfo = no_lookup  # type: ignore[assignment]
+    socket.gethostbyname = no_lookup  # type: ignore[assignment]
+
+
 def _start(lessons_root: str, memory_mib: int, parts_folder: str, environment: str) -> None:
     global _writer, _parts
     import resource
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
+    forbid_network()
     limit = memory_mib * 1024 * 1024
     try:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -94,6 +118,14 @@ def part_cache(folder: Path, environment: str, writer) -> PartCache:  # type: ig
     return PartCache(folder, environment, writer.render, lambda html: images_key(html, writer.lessons_root))
 
 
+def _stall_for_tests(job: Job) -> None:
+    """TRAINKIT_TEST_STALL_LESSON=<id>: the tests' way to make one lesson's rendering run over
+    its time budget on any machine, instead of hoping that a big table is slow enough."""
+    lesson = os.environ.get("TRAINKIT_TEST_STALL_LESSON")
+    if lesson and f'id="lesson-{lesson}"' in (job.html or ""):
+        time.sleep(24 * 3600)  # the budget's alarm interrupts this
+
+
 def _ready() -> None:
     """Nothing: submitted once per worker by RenderPool.start so that each one starts."""
 
@@ -109,6 +141,7 @@ def _render(job: Job, seconds: int) -> Rendered:
     signal.signal(signal.SIGALRM, _alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
+        _stall_for_tests(job)
         if job.split is not None:
             assert _parts is not None
             try:

@@ -160,12 +160,29 @@ def test_r7_a_build_inside_a_network_namespace(curriculum, tmp_path):
     assert (tmp_path / "out" / "whrd" / "es" / "slides.html").exists()
 
 
-@pytest.mark.filterwarnings("ignore::UserWarning")
-def test_r7_sockets_are_disabled_in_this_test_suite():
+@pytest.mark.enable_socket
+def test_r7_render_workers_cannot_open_a_network_connection():
+    """Not pytest-socket's guard (it only covers this process): the workers' own, which
+    every build's worker installs at start (workers.forbid_network)."""
     import socket
 
-    with pytest.raises(Exception, match="[Ss]ocket"):
-        socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    from trainkit.workers import RenderPool
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+    pool = RenderPool(Path("/nonexistent"), 1)
+    try:
+        attempt = pool._pool().submit(socket.create_connection, ("127.0.0.1", port), 2)
+        with pytest.raises(OSError, match="network access is forbidden"):
+            attempt.result(timeout=60)
+        lookup = pool._pool().submit(socket.getaddrinfo, "example.org", 443)
+        with pytest.raises(OSError, match="network access is forbidden"):
+            lookup.result(timeout=60)
+    finally:
+        pool.close()
+        listener.close()
 
 
 def test_r8_removed_profile_or_language_outputs_are_removed(curriculum, tmp_path):
