@@ -133,29 +133,69 @@ def sniff_image(data: bytes, name: str, decode: bool = False) -> str:
     return mime
 
 
-def check_svg(data: bytes, name: str) -> None:
-    """An SVG from a lesson may not have a DTD, entities, scripts or any external reference."""
+SVG_ELEMENTS = frozenset(
+    "svg g defs symbol use title desc metadata path rect circle ellipse line polyline polygon text tspan textPath "
+    "linearGradient radialGradient stop clipPath mask pattern marker filter feGaussianBlur feOffset feBlend feFlood "
+    "feComposite feMerge feMergeNode feColorMatrix".split()
+)
+
+
+def _unescape_css(text: str) -> str:
+    """CSS escapes (`\\69mport`, `u\\72l(`) written out, so a check cannot be fooled by them."""
     import re
+
+    return re.sub(r"\\([0-9a-fA-F]{1,6})\s?|\\(.)", lambda m: chr(int(m[1], 16)) if m[1] else m[2], text)
+
+
+def check_svg(data: bytes, name: str) -> None:
+    """An SVG from a lesson: parsed (defusedxml: no DTD, entities or external references),
+    then only drawing elements and attributes; nothing that runs, styles from elsewhere or
+    loads anything. `<style>` is refused: its CSS could hide a load behind escapes."""
+    import re
+
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import ParseError, fromstring
 
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise Refused(f"'{name}' is not UTF-8 SVG text") from None
-    lowered = text.lower()
-    if not re.search(r"<svg[\s>]", lowered):
-        raise Refused(f"'{name}' is not an SVG image")
-    if "<!doctype" in lowered or "<!entity" in lowered:
+    if "<!doctype" in text.lower() or "<!entity" in text.lower():
         raise Refused(f"'{name}' has a DTD or entities, which are not allowed in SVG")
-    if re.search(r"<(script|foreignobject|iframe|object|embed)\b", lowered) or re.search(r"\son\w+\s*=", lowered):
-        raise Refused(f"'{name}' contains script or embedded content")
-    for match in re.finditer(r"""(?:href|src)\s*=\s*["']\s*([^"']*)""", lowered):
-        if not match.group(1).startswith("#"):
-            raise Refused(f"'{name}' refers to '{match.group(1)}'; SVG images may not refer to other files or addresses")
-    for match in re.finditer(r"url\(\s*['\"]?\s*([^)'\"]*)", lowered):
-        if not match.group(1).startswith("#"):
-            raise Refused(f"'{name}' refers to '{match.group(1)}' in a url(); SVG images may not load anything")
-    if "@import" in lowered:
-        raise Refused(f"'{name}' imports a stylesheet; SVG images may not load anything")
+    try:
+        root = fromstring(text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException:
+        raise Refused(f"'{name}' has a DTD or entities, which are not allowed in SVG") from None
+    except ParseError as exc:
+        raise Refused(f"'{name}' is not well-formed SVG ({exc})") from None
+    if _local(root.tag) != "svg":
+        raise Refused(f"'{name}' is not an SVG image")
+    for element in root.iter():
+        tag = _local(element.tag)
+        if tag not in SVG_ELEMENTS:
+            what = (
+                "contains script or embedded content"
+                if tag in ("script", "foreignObject", "iframe", "object", "embed")
+                else f"uses <{tag}>"
+            )
+            raise Refused(f"'{name}' {what}; lesson SVGs may only draw (paths, shapes, text, gradients)")
+        for attribute, value in element.attrib.items():
+            local = _local(attribute).lower()
+            plain = _unescape_css(value).lower()
+            if local.startswith("on"):
+                raise Refused(f"'{name}' contains script or embedded content")
+            if local in ("href", "src") and not value.strip().startswith("#"):
+                raise Refused(f"'{name}' refers to '{value.strip()[:80]}'; SVG images may not refer to other files or addresses")
+            for target in re.findall(r"url\(\s*['\"]?\s*([^)'\"]*)", plain):
+                if not target.startswith("#"):
+                    raise Refused(f"'{name}' refers to '{target[:80]}' in a url(); SVG images may not load anything")
+            if "@import" in plain or "expression(" in plain:
+                raise Refused(f"'{name}' imports a stylesheet; SVG images may not load anything")
+
+
+def _local(tag: str) -> str:
+    """An XML name without its namespace: '{http://www.w3.org/2000/svg}path' → 'path'."""
+    return tag.rsplit("}", 1)[-1]
 
 
 PILLOW_FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG", "image/gif": "GIF", "image/webp": "WEBP"}
@@ -184,3 +224,14 @@ def _raster_size(data: bytes, mime: str, name: str, decode: bool) -> tuple[int, 
     finally:
         Image.MAX_IMAGE_PIXELS = guard
     return size
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write a cache or output file so that a reader sees the old file or the whole new one,
+    never half of it, even with several processes writing the same name."""
+    import os
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(data)
+    temporary.replace(path)

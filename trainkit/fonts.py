@@ -11,12 +11,13 @@ import base64
 import hashlib
 import io
 import json
-import os
 import subprocess
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+
+from .files import write_atomic
 
 # The families the templates ask for, in order; fontconfig finds their files.
 LATIN = ("Noto Sans", "DejaVu Sans")
@@ -135,10 +136,7 @@ def covered_codepoints(cache_dir: Path | None = None) -> frozenset[int]:
     if covered is None:
         covered = frozenset().union(*(_cmap(font.path) for font in fonts))
         if stored is not None:
-            stored.parent.mkdir(parents=True, exist_ok=True)
-            temporary = stored.with_suffix(f".{os.getpid()}.tmp")
-            temporary.write_text(json.dumps(sorted(covered)), encoding="ascii")
-            temporary.replace(stored)
+            write_atomic(stored, json.dumps(sorted(covered)).encode("ascii"))
     _COVERAGE[key] = covered
     return covered
 
@@ -189,10 +187,7 @@ def cached_subset(path: Path, codepoints: frozenset[int], cache_dir: Path | None
     if cached.is_file():
         return cached.read_bytes()
     data = subset_font(path, codepoints)
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    temporary = cached.with_suffix(f".{os.getpid()}.tmp")
-    temporary.write_bytes(data)
-    temporary.replace(cached)
+    write_atomic(cached, data)
     return data
 
 

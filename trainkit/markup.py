@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -22,6 +21,8 @@ from urllib.parse import unquote, urlsplit
 import markdown
 import nh3
 from markupsafe import escape
+
+from .files import write_atomic
 
 ALLOWED_TAGS = {
     "p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "a", "em", "strong", "b", "i",
@@ -113,11 +114,7 @@ class Conversions:
         """Keep what this build used (so the file does not grow without bound)."""
         if self.used == self.known:
             return
-        path = self.file(cache_dir)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(self.used, sort_keys=True), encoding="utf-8")
-        temporary.replace(path)
+        write_atomic(self.file(cache_dir), json.dumps(self.used, sort_keys=True).encode("utf-8"))
 
     def convert(self, text: str) -> str:
         key = hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .files import write_atomic
 from .fontshare import share_fonts
 
 PART_MARK = "<!--trainkit:part-->"
@@ -144,10 +145,7 @@ def read_part(path: Path) -> bytes | None:
 
 
 def store_part(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(f".{os.getpid()}.tmp")
-    temporary.write_bytes(data)
-    temporary.replace(path)
+    write_atomic(path, data)
 
 
 def assemble(split: Split, cache: PartCache) -> tuple[bytes, int]:

@@ -99,3 +99,44 @@ def test_an_image_that_does_not_decode_is_a_check_error(tmp_path):
     result = run("--curriculum", root, "check")
     assert result.exit_code == 1
     assert "image 'cut.png' is refused: 'cut.png' cannot be decoded as PNG" in result.output
+
+
+# SVG: parsed and checked element by element (defusedxml), so escapes cannot hide a load
+SVG = '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="10" height="10">{}</svg>'
+
+
+def test_svg_tricks_that_regexes_missed_are_refused(tmp_path):
+    from trainkit.files import Refused, check_svg
+
+    hostile = [
+        '<rect style="fill: u\\72l(https://t.example/x)" width="1" height="1"/>',
+        '<rect style="background: \\75 rl(https://t.example/y)"/>',
+        "<style>@\\69mport 'https://t.example/a.css';</style>",
+        '<image xlink:href="https://t.example/i.png"/>',
+        '<use href="other.svg#a"/>',
+        '<a href="https://t.example"><rect/></a>',
+        '<foreignObject><p xmlns="http://www.w3.org/1999/xhtml">x</p></foreignObject>',
+        '<rect onload="alert(1)"/>',
+    ]
+    for body in hostile:
+        try:
+            check_svg(SVG.format(body).encode(), "x.svg")
+        except Refused:
+            continue
+        raise AssertionError(f"accepted: {body}")
+    check_svg(
+        SVG.format('<defs><linearGradient id="g"/></defs><rect fill="url(#g)" width="5" height="5"/><text x="1" y="9">ok</text>').encode(),
+        "ok.svg",
+    )
+
+
+def test_an_svg_with_entities_is_refused_without_expanding_them(tmp_path):
+    from trainkit.files import Refused, check_svg
+
+    bomb = '<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]><svg xmlns="http://www.w3.org/2000/svg">&b;</svg>'
+    try:
+        check_svg(bomb.encode(), "bomb.svg")
+    except Refused as refused:
+        assert "DTD or entities" in refused.message
+    else:
+        raise AssertionError("an SVG with entities must be refused")
