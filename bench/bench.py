@@ -12,7 +12,7 @@ same number of processes. Absolute times vary by machine; read the ratios.
 
 The floor is WeasyPrint laying out every PDF whole, as a one-document-at-a-time
 tool would. Trainkit lays handouts and guides out lesson by lesson and reuses a
-lesson two profiles share (trainkit/paged.py), so it can go under the floor, and
+lesson two profiles share (trainkit/pdf/parts.py), so it can go under the floor, and
 its lead over pandoc grows with the number of profiles: with one profile there
 is nothing to share and pandoc's own start-up is all there is to win.
 """
@@ -69,7 +69,7 @@ def weasyprint_floor(curriculum: Path) -> tuple[float, int]:
 
     from trainkit import pipeline
     from trainkit.model import Format
-    from trainkit.pdf import PdfWriter
+    from trainkit.pdf.render import PdfWriter
 
     options = pipeline.BuildOptions(curriculum=curriculum, out=Path(tempfile.mkdtemp()), source_date_epoch=EPOCH)
     loaded, _, plan = pipeline.prepare(options)
@@ -109,8 +109,8 @@ def pandoc_baseline(curriculum: Path, jobs: int) -> float | None:
     if shutil.which("pandoc") is None:
         return None
     from trainkit import pipeline
-    from trainkit.assemble import select_lessons
-    from trainkit.views import localize_pack
+    from trainkit.localize import localize_pack
+    from trainkit.select import select_lessons
 
     options = pipeline.BuildOptions(curriculum=curriculum, out=Path(tempfile.mkdtemp()), source_date_epoch=EPOCH)
     loaded, _, plan = pipeline.prepare(options)

@@ -3,8 +3,8 @@
 import datetime as dt
 from pathlib import Path
 
-from trainkit.assemble import select_lessons
 from trainkit.model import DEFAULT_AUDIENCES, DEFAULT_TOPICS, Body, Curriculum, Lesson, Level, Paper, Profile, Vocabulary
+from trainkit.select import select_lessons
 
 
 def lesson(ident, topics=("encryption",), audiences=("journalist",), level="beginner", prerequisites=(), duration=30):

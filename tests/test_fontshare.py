@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from pypdf import PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject, StreamObject
 
-from trainkit import fontshare
+from trainkit.pdf import fonts as fontshare
 
 
 def test_glyphs_are_read_from_both_forms_of_a_widths_array():

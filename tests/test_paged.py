@@ -1,4 +1,4 @@
-"""Handouts and guides laid out in parts (paged.py), read back as a reader would meet them:
+"""Handouts and guides laid out in parts (pdf/parts.py), read back as a reader would meet them:
 the contents' page numbers and links, the footers, the bookmarks and the fonts of the
 assembled PDF; and the part cache: shared lessons laid out once, edits laying out only
 what changed, damaged parts laid out again."""
@@ -228,7 +228,7 @@ def test_the_assembled_pdf_reads_like_a_single_render(long_pack):
 
     from trainkit import pipeline
     from trainkit.model import Format
-    from trainkit.pdf import PdfWriter
+    from trainkit.pdf.render import PdfWriter
 
     root, out = long_pack
     options = pipeline.BuildOptions(curriculum=root, out=out.parent / "unused", source_date_epoch=EPOCH["SOURCE_DATE_EPOCH"])
@@ -268,11 +268,12 @@ def test_without_harfbuzz_subset_fonts_stay_per_part_and_the_pdf_is_whole(long_p
     import datetime as dt
     import io
 
-    from trainkit import fontshare, pipeline
+    from trainkit import pipeline
     from trainkit.model import Format
-    from trainkit.paged import assemble
-    from trainkit.pdf import PdfWriter
-    from trainkit.workers import part_cache
+    from trainkit.pdf import fonts as fontshare
+    from trainkit.pdf.parts import assemble
+    from trainkit.pdf.pool import part_cache
+    from trainkit.pdf.render import PdfWriter
 
     root, _ = long_pack
     options = pipeline.BuildOptions(curriculum=root, out=tmp_path / "out", source_date_epoch=EPOCH["SOURCE_DATE_EPOCH"])
@@ -295,8 +296,8 @@ def _split_and_cache(long_pack, tmp_path):  # type: ignore[no-untyped-def]
 
     from trainkit import pipeline
     from trainkit.model import Format
-    from trainkit.pdf import PdfWriter
-    from trainkit.workers import part_cache
+    from trainkit.pdf.pool import part_cache
+    from trainkit.pdf.render import PdfWriter
 
     root, _ = long_pack
     options = pipeline.BuildOptions(curriculum=root, out=tmp_path / "out", source_date_epoch=EPOCH["SOURCE_DATE_EPOCH"])
@@ -308,7 +309,7 @@ def _split_and_cache(long_pack, tmp_path):  # type: ignore[no-untyped-def]
 
 
 def test_d16_a_footer_overlay_of_the_wrong_length_fails_the_document(long_pack, tmp_path, monkeypatch):
-    from trainkit import paged
+    from trainkit.pdf import parts as paged
 
     split, cache = _split_and_cache(long_pack, tmp_path)
     monkeypatch.setattr(paged, "overlay", lambda split, pages: split.overlay_head + '<div class="tk-sheet"></div>' + split.tail)
@@ -317,7 +318,7 @@ def test_d16_a_footer_overlay_of_the_wrong_length_fails_the_document(long_pack, 
 
 
 def test_d16_contents_that_never_settle_fail_the_document(long_pack, tmp_path, monkeypatch):
-    from trainkit import paged
+    from trainkit.pdf import parts as paged
 
     split, cache = _split_and_cache(long_pack, tmp_path)
     grow = iter(range(1, 50))
@@ -360,7 +361,7 @@ def test_the_assembled_pdf_looks_like_a_single_render_pixel_for_pixel(long_pack)
 
     from trainkit import pipeline
     from trainkit.model import Format
-    from trainkit.pdf import PdfWriter
+    from trainkit.pdf.render import PdfWriter
 
     root, out = long_pack
     options = pipeline.BuildOptions(curriculum=root, out=out.parent / "unused", source_date_epoch=EPOCH["SOURCE_DATE_EPOCH"])

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
+from trainkit.blocks import parse_body
 from trainkit.model import Group, Phase
-from trainkit.parts import parse_body
 
 P = Path("lesson.md")
 

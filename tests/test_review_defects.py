@@ -50,7 +50,7 @@ def test_d13_right_to_left_comes_from_the_locale_data_not_a_prefix():
 def test_d18_the_default_workers_fit_in_memory(monkeypatch):
     import os
 
-    from trainkit import workers
+    from trainkit.pdf import pool as workers
 
     monkeypatch.setattr(os, "cpu_count", lambda: 64)
     monkeypatch.setattr(os, "sysconf", lambda name: {"SC_PHYS_PAGES": 2 * 1024 * 1024, "SC_PAGE_SIZE": 4096}[name])  # 8 GiB

@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 from trees import write_tree
 
+from trainkit.blocks import parse_body
 from trainkit.cli import main
-from trainkit.parts import parse_body
 
 EPOCH = {"SOURCE_DATE_EPOCH": "1767225600"}  # 2026-01-01
 
@@ -529,8 +529,8 @@ def test_a_review_due_within_30_days_warns(tmp_path, monkeypatch):
 
 
 def test_a_checklist_caution_belongs_to_the_item_after_it():
+    from trainkit.blocks import CAUTION_CLOSE, CAUTION_OPEN
     from trainkit.markup import list_items
-    from trainkit.parts import CAUTION_CLOSE, CAUTION_OPEN
 
     text = f"- First\n\n{CAUTION_OPEN}\n\nIt can *alert* them.\n\n{CAUTION_CLOSE}\n\n- Second\n- Third"
     items = list_items(text)

@@ -130,7 +130,7 @@ def today() -> dt.date:
 @guarded
 def check(ctx: Context, strict: bool) -> None:
     """Check every lesson, translation and profile; report all problems at once."""
-    from .assemble import select_lessons
+    from .select import select_lessons
 
     curriculum, problems = load(ctx, strict)
     for profile in curriculum.profiles.values():
@@ -173,7 +173,7 @@ def _cell(value: Any) -> str:
 @guarded
 def list_lessons(ctx: Context, as_json: bool) -> None:
     """Lessons with their topics, audiences, level, duration and languages."""
-    from .report import lesson_rows
+    from .listing import lesson_rows
 
     curriculum, _ = load(ctx)
     _emit(
@@ -189,7 +189,7 @@ def list_lessons(ctx: Context, as_json: bool) -> None:
 @guarded
 def list_profiles(ctx: Context, as_json: bool) -> None:
     """Profiles with the lessons each resolves to, in teaching order."""
-    from .report import profile_rows
+    from .listing import profile_rows
 
     curriculum, _ = load(ctx)
     _emit(
@@ -205,7 +205,7 @@ def list_profiles(ctx: Context, as_json: bool) -> None:
 @guarded
 def list_languages(ctx: Context, as_json: bool) -> None:
     """Languages of the curriculum, with how many lessons each has."""
-    from .report import language_rows
+    from .listing import language_rows
 
     curriculum, _ = load(ctx)
     _emit(

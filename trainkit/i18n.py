@@ -1,7 +1,7 @@
 """Languages: codes checked against CLDR (Babel), names, script direction.
 
 In: language codes from curriculum.yml and file names. Out: Locale data and
-problems; the gettext catalogs for UI strings are loaded in ui.py.
+problems; the gettext catalogs for UI strings are loaded in catalogs.py.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from . import schema
+from .blocks import parse_body
 from .errors import Problem, did_you_mean, error
 from .files import Refused, read_text
 from .model import (
@@ -30,7 +31,6 @@ from .model import (
     Vocabulary,
     a_year_after,
 )
-from .parts import parse_body
 from .yamlsafe import YamlDoc, load_yaml
 
 FENCE = "---"

@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING, Any
 from . import __version__
 from .errors import Problem, UsageError, warning
 from .files import Refused
-from .pdf import RenderError, load_resource
+from .pdf.render import RenderError, load_resource
 
 if TYPE_CHECKING:
+    from .localize import PackView
     from .model import Curriculum
     from .pipeline import BuildOptions, Document, PackPlan
     from .render import Workshop
-    from .views import PackView
 
 VIRTUAL_SRC = re.compile(r'src="(trainkit:lesson/[^"]+)"')
 

@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from .agenda import Schedule, plan_days
-from .assemble import select_lessons
 from .checks import check_curriculum
 from .errors import ContentError, Problem, UsageError, error, warning
 from .files import Refused
 from .loader import load_curriculum
+from .localize import PackView, localize_pack
 from .markup import CONVERSIONS
 from .model import Curriculum, Format
 from .output import (
@@ -40,10 +40,10 @@ from .output import (
     source_revision,
     write_json,
 )
-from .paged import Split, part_key, split_document
-from .pdf import RenderError, load_resource
+from .pdf.parts import Split, part_key, split_document
+from .pdf.render import RenderError, load_resource
 from .render import Renderer
-from .views import PackView, localize_pack
+from .select import select_lessons
 from .workshop import WorkshopPlan, days_warning
 
 FILES = {Format.HANDOUT: ("handout.pdf", "handout.html"), Format.GUIDE: ("guide.pdf",), Format.SLIDES: ("slides.html", "slides.pdf")}
@@ -154,7 +154,7 @@ class Document:
     data: bytes | None = None
     pages: int = 0
     reused: bool = False
-    split: Split | None = None  # handouts and guides are laid out in parts (see paged.py)
+    split: Split | None = None  # handouts and guides are laid out in parts (see pdf/parts.py)
     part_keys: tuple[str, ...] = ()
 
 
@@ -184,7 +184,7 @@ def build(options: BuildOptions, progress: Callable[[str], None] = lambda _: Non
     HTML plus the images and fonts it uses. Only PDFs whose key changed are sent to
     the render workers; then each pack is published whole, or not at all.
     """
-    from .workers import RenderPool, default_workers
+    from .pdf.pool import RenderPool, default_workers
 
     epoch = parse_epoch(options.source_date_epoch)
     environment = environment_key()
@@ -257,7 +257,7 @@ class Scheduler:
 
     def add(self, index: int, document: Document) -> None:
         """Queue one PDF of pack `index` as soon as its HTML is made, unless it is reused as published."""
-        from .workers import Job
+        from .pdf.pool import Job
 
         if document.data is not None:
             self._keep(document.part_keys)  # published and unchanged: its parts stay in the cache
@@ -297,7 +297,7 @@ class Scheduler:
         return True
 
     def _ready(self, key: str) -> None:
-        from .workers import Job
+        from .pdf.pool import Job
 
         document, needed = self.waiting[key]
         if not needed:
@@ -506,9 +506,9 @@ def inline_images(html: str, lessons_root: Path) -> str:
 
 
 def catalog_warnings(lang: str) -> list[Problem]:
-    from . import ui
+    from . import catalogs
 
-    if ui.has_catalog(lang):
+    if catalogs.has_catalog(lang):
         return []
     return [
         warning(

@@ -20,11 +20,11 @@ import jinja2
 from babel.dates import format_time
 from markupsafe import Markup
 
-from . import ui
+from . import catalogs
 from .agenda import Day
 from .i18n import is_rtl, language_name
+from .localize import PackView
 from .markup import continue_numbering, label_cautions
-from .views import PackView
 
 
 def _shipped_templates() -> Path:
@@ -93,7 +93,7 @@ def environment(lang: str, templates: Path = TEMPLATES, cache_dir: Path | None =
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.install_gettext_translations(ui.translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_translations(catalogs.translations(lang), newstyle=True)  # type: ignore[attr-defined]
     return env
 
 
@@ -136,7 +136,7 @@ class Renderer:
         self.lang = pack.lang
         self.templates = templates_dir()
         self.env = environment(pack.lang, self.templates, cache_dir)
-        self.gettext = ui.translations(pack.lang).gettext
+        self.gettext = catalogs.translations(pack.lang).gettext
         self.paper = paper
         self.date = date
         self.workshop = workshop
@@ -203,14 +203,14 @@ class Renderer:
             "lang": lang,
             "dir": "rtl" if is_rtl(lang) else "ltr",
             "pack": SimpleNamespace(**summary),
-            "date": ui.long_date(self.date, lang),
+            "date": catalogs.long_date(self.date, lang),
             "workshop": None if self.discreet else self.workshop,
             "page_size": "A4" if self.paper == "a4" else "letter",
             "page_footer": css_page_footer(self._("Page {page} of {pages}")),
             "footer_title": css_string(self.footer_title if self.footer_title is not None else profile.title_in(lang)),
             "duration": self.duration,
             "clock": self.clock,
-            "long_date": lambda d: ui.long_date(d, lang),
+            "long_date": lambda d: catalogs.long_date(d, lang),
             "level_label": lambda ident: self._(LEVELS.get(ident, ident)),
             "phase_label": label(PHASES, "phases"),
             "group_label": label(GROUPS, "groups"),

@@ -16,8 +16,8 @@ from typing import Any
 from markupsafe import Markup
 
 from . import fonts
+from .localize import LessonView, PackView
 from .render import Renderer
-from .views import LessonView, PackView
 
 AGENDA_PER_SLIDE = 10
 
@@ -94,7 +94,7 @@ def language_text(renderer: Renderer) -> str:
     """Every character a deck in this language may show: the whole curriculum's text in the
     language and its source, the UI catalog and the templates. The same for every profile,
     so the font subsets are made once per language (fonts.embedded_faces is memoized)."""
-    from . import ui
+    from . import catalogs
 
     curriculum = renderer.pack.curriculum
     lang = renderer.lang
@@ -105,7 +105,7 @@ def language_text(renderer: Renderer) -> str:
     for profile in curriculum.profiles.values():
         chars.update(profile.title_in(lang) + profile.title)
     chars.update(curriculum.title_in(lang) + curriculum.title)
-    catalog = ui.catalog_path(lang)
+    catalog = catalogs.catalog_path(lang)
     if catalog.is_file():
         chars.update(catalog.read_text(encoding="utf-8"))
     chars.update((renderer.templates / "slides.html.j2").read_text(encoding="utf-8"))

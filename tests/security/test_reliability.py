@@ -163,10 +163,10 @@ def test_r7_a_build_inside_a_network_namespace(curriculum, tmp_path):
 @pytest.mark.enable_socket
 def test_r7_render_workers_cannot_open_a_network_connection():
     """Not pytest-socket's guard (it only covers this process): the workers' own, which
-    every build's worker installs at start (workers.forbid_network)."""
+    every build's worker installs at start (pdf.pool.forbid_network)."""
     import socket
 
-    from trainkit.workers import RenderPool
+    from trainkit.pdf.pool import RenderPool
 
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -235,8 +235,8 @@ def test_r9_incremental_equals_clean(curriculum, tmp_path):
     ],
 )
 def test_r10_parsing_and_sanitising_scale_linearly(shape):
+    from trainkit.blocks import parse_body
     from trainkit.markup import render_markdown
-    from trainkit.parts import parse_body
 
     def cost(n: int) -> float:
         text = shape(n)
@@ -272,11 +272,11 @@ def test_d7_a_document_without_bytes_is_never_published(tmp_path):
     import datetime as dt
     import shutil
 
-    from trainkit.assemble import select_lessons
     from trainkit.loader import load_curriculum
+    from trainkit.localize import localize_pack
     from trainkit.model import Format
     from trainkit.pipeline import Document, PackPlan, publish_pack
-    from trainkit.views import localize_pack
+    from trainkit.select import select_lessons
 
     shutil.copytree(Path(__file__).parent.parent / "fixtures" / "mini", tmp_path / "mini")
     curriculum, _ = load_curriculum(tmp_path / "mini")

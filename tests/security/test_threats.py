@@ -190,10 +190,10 @@ def test_08_content_styles_are_dropped(tmp_path):
 
 
 def test_08_rendering_has_a_time_budget(monkeypatch):
-    from trainkit.workers import Job, RenderPool
+    from trainkit.pdf.pool import Job, RenderPool
 
     monkeypatch.setenv("TRAINKIT_TIME_BUDGET", "4")
-    monkeypatch.setenv("TRAINKIT_TEST_STALL_LESSON", "slow")  # this lesson never finishes (workers.py)
+    monkeypatch.setenv("TRAINKIT_TEST_STALL_LESSON", "slow")  # this lesson never finishes (pdf/pool.py)
     pool = RenderPool(Path("/nonexistent"), 1)
     results = []
     slow = '<html><body><article class="lesson" id="lesson-slow"><p>slow</p></article></body></html>'

@@ -13,11 +13,11 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
-from .assemble import Selection
 from .cast import appearing_in, people
 from .files import image_candidates
 from .markup import VIRTUAL_SCHEME, list_items, render_inline, render_markdown
 from .model import Body, Curriculum, Lesson, Persona
+from .select import Selection
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -22,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .files import write_atomic
-from .fontshare import share_fonts
+from ..files import write_atomic
+from .fonts import share_fonts
 
 PART_MARK = "<!--trainkit:part-->"
 FOOTER_START = "/* trainkit:footer */"

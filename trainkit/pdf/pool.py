@@ -6,7 +6,7 @@ runs over its time budget or its memory budget fails alone; a worker that dies
 is replaced and the remaining documents still build.
 
 Three kinds of job: a whole document (slides), one lesson part to lay out into
-the part cache, and a handout or guide to assemble from its parts (paged.py).
+the part cache, and a handout or guide to assemble from its parts (pdf/parts.py).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
-from .paged import AssemblyError, PartCache, Split, assemble
+from .parts import AssemblyError, PartCache, Split, assemble
 
 DEFAULT_TIME_BUDGET = 300  # seconds per document
 DEFAULT_MEMORY_BUDGET = 2048  # MiB per worker
@@ -106,14 +106,14 @@ def _start(lessons_root: str, memory_mib: int, parts_folder: str, environment: s
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     except (ValueError, OSError):
         pass
-    from .pdf import PdfWriter
+    from .render import PdfWriter
 
     _writer = PdfWriter(Path(lessons_root))
     _parts = part_cache(Path(parts_folder), environment, _writer) if parts_folder else None
 
 
 def part_cache(folder: Path, environment: str, writer) -> PartCache:  # type: ignore[no-untyped-def]
-    from .output import images_key
+    from ..output import images_key
 
     return PartCache(folder, environment, writer.render, lambda html: images_key(html, writer.lessons_root))
 
@@ -135,7 +135,7 @@ def _alarm(signum, frame):  # type: ignore[no-untyped-def]
 
 
 def _render(job: Job, seconds: int) -> Rendered:
-    from .pdf import RenderError
+    from .render import RenderError
 
     assert _writer is not None
     signal.signal(signal.SIGALRM, _alarm)

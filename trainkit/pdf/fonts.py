@@ -18,7 +18,7 @@ import re
 from functools import cache
 from pathlib import Path
 
-from .fonts import installed_fonts
+from ..fonts import installed_fonts
 
 _CDEF = """
 typedef struct hb_blob_t hb_blob_t;

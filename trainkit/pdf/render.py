@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
 
-from .files import Refused, read_bytes, sniff_image
-from .markup import VIRTUAL_SCHEME
-from .model import ID_PATTERN
+from ..files import Refused, read_bytes, sniff_image
+from ..markup import VIRTUAL_SCHEME
+from ..model import ID_PATTERN
 
 LESSON_URL = re.compile(r"^trainkit:lesson/([a-z0-9][a-z0-9-]{0,63})/([^/\\]+)$")
 

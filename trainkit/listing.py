@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .assemble import select_lessons
 from .i18n import is_rtl, language_name
 from .model import Curriculum
+from .select import select_lessons
 
 
 def lesson_rows(curriculum: Curriculum) -> list[dict[str, Any]]:
