@@ -43,8 +43,13 @@ def test_problems_are_sorted_by_path_and_line(cli, make_curriculum):
 
 
 def test_strict_turns_warnings_into_errors(cli, mini):
-    assert cli("--curriculum", mini, "check", "--strict").exit_code == 1  # the journalist profile is over budget
+    result = cli("--curriculum", mini, "check", "--strict")
+    assert result.exit_code == 1 and "over its budget" in result.output  # the journalist profile is over budget
     (mini / "profiles" / "journalist.yml").write_text("title: Journalists\naudiences: [journalist]\ntime_budget: 600\n")
+    result = cli("--curriculum", mini, "check", "--strict")
+    assert result.exit_code == 1 and "over its budget" not in result.output  # beta and gamma are still in English only
+    for lesson in ("beta", "gamma"):
+        assert cli("--curriculum", mini, "translate", "new", "es", lesson).exit_code == 0
     assert cli("--curriculum", mini, "check", "--strict").exit_code == 0
 
 

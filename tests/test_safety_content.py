@@ -359,7 +359,7 @@ def test_a_caution_in_the_same_section_satisfies_the_lint(tmp_path):
     )
     guarded = guarded.replace("::: checklist\n", "::: checklist\n::: caution\nDeleting an app can alert whoever installed it.\n:::\n\n")
     root = write_tree(tmp_path / "c", {**files(), "lessons/risky/en.md": guarded})
-    result = check(root, "--strict")
+    result = check(root)
     assert "caution" not in result.output, result.output
     assert result.exit_code == 0, result.output
 

@@ -145,7 +145,7 @@ def test_missing_ui_catalog_falls_back_to_english_with_a_warning(cli, make_curri
     root = arabic_curriculum(make_curriculum)
     result = cli("--curriculum", root, "build", "--lang", "fr", "--format", "handout", "--out", tmp_path / "out")
     assert result.exit_code == 0, result.output
-    assert "no UI catalog for 'fr'" in result.output
+    assert "no UI catalog for French (fr)" in result.output
     text = PdfReader(tmp_path / "out" / "p" / "fr" / "handout.pdf").pages[1].extract_text()
     assert "Contents" in text
 
@@ -216,3 +216,15 @@ def test_d15_adding_a_language_edits_only_the_languages_list(cli, mini):
         "title: Mini curriculum\nsource_language: en\nlanguages:  # in teaching order\n  - en\n  - es\n  - sw\ndefaults:\n  paper: a4\n"
     )
     assert cli("--curriculum", mini, "check").exit_code == 0
+
+
+def test_check_reports_what_a_build_would_glyphs_catalogs_and_fallbacks(cli, make_curriculum):
+    """check and build agree: a character no font draws, a language without a UI catalog, and
+    lessons a language would show in the source language are all reported by check itself."""
+    root = arabic_curriculum(make_curriculum, extra_en="\nA private-use sign: \ue000\n")
+    (root / "lessons" / "a" / "ar.md").unlink()
+    result = cli("--curriculum", root, "check")
+    assert result.exit_code == 1
+    assert "lessons/a/en.md: '\ue000' (U+E000 UNNAMED) has no glyph in the installed fonts" in result.output
+    assert "no UI catalog for French (fr)" in result.output
+    assert "1 lesson(s) not translated into Arabic; ar packs show them in English: a" in result.output

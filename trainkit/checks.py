@@ -22,8 +22,10 @@ _BIDI = re.compile("[" + "".join(sorted(BIDI_CONTROLS)) + "]")
 REVIEW_SOON_DAYS = 30
 
 
-def check_curriculum(curriculum: Curriculum, today: dt.date) -> list[Problem]:
-    """Every cross-file problem in the curriculum."""
+def check_curriculum(curriculum: Curriculum, today: dt.date, *, cache_dir: Path | None = None, fallbacks: bool = True) -> list[Problem]:
+    """Every problem a build would meet, found before anything is rendered: cross-file
+    problems, and per language the characters no font can draw, a missing UI catalog and
+    (with `fallbacks`; a build says it per pack) the lessons shown in the source language."""
     problems: list[Problem] = []
     for lesson in curriculum.lessons.values():
         problems += check_lesson(lesson, curriculum, today)
@@ -31,7 +33,71 @@ def check_curriculum(curriculum: Curriculum, today: dt.date) -> list[Problem]:
     for profile in curriculum.profiles.values():
         problems += check_profile(profile, curriculum)
     problems += check_glossaries(curriculum)
+    problems += check_languages(curriculum, cache_dir, fallbacks)
     return problems
+
+
+def check_languages(curriculum: Curriculum, cache_dir: Path | None = None, fallbacks: bool = True) -> list[Problem]:
+    """What each language's packs would show: every glyph drawable, a catalog for the labels."""
+    from . import catalogs
+    from .i18n import language_name
+
+    problems: list[Problem] = []
+    for lang in curriculum.languages:
+        if not catalogs.has_catalog(lang) and lang != "en":
+            problems.append(
+                warning(
+                    None,
+                    None,
+                    f"no UI catalog for {language_name(lang, 'en')} ({lang}): headings and labels in its packs are in English",
+                    f"create one with: pybabel init -i trainkit/locale/trainkit.pot -d trainkit/locale -D trainkit -l {lang}",
+                )
+            )
+        missing = [
+            lesson.id for lesson in curriculum.lessons.values() if lang != curriculum.source_language and lang not in lesson.translations
+        ]
+        if fallbacks and missing:
+            problems.append(
+                warning(
+                    None,
+                    None,
+                    f"{len(missing)} lesson(s) not translated into {language_name(lang, 'en')}; "
+                    f"{lang} packs show them in {language_name(curriculum.source_language, 'en')}: {', '.join(missing)}",
+                    f"translate them with: trainkit translate new {lang} LESSON",
+                )
+            )
+        for lesson in curriculum.lessons.values():
+            problems += glyph_problems(lesson, lang, cache_dir)
+    return problems
+
+
+def glyph_problems(lesson: Lesson, lang: str, cache_dir: Path | None = None) -> list[Problem]:
+    """A character no installed font can draw fails the lesson in that language, naming it."""
+    from .fonts import describe, missing_glyphs
+    from .localize import localize_lesson
+
+    if lang != lesson.path.stem and lang not in lesson.translations:
+        return []  # shown in the source language, which is checked on its own
+    view = localize_lesson(lesson, lang)
+    parts = [view.title, view.summary, *view.objectives, view.participant, *view.keypoints, view.facilitator]
+    parts += [p for item in view.checklist for p in (item.html, item.caution)] + [v.claim for v in view.verify]
+    parts += [s.title + s.html + s.notes for s in view.slides] + [a.title + a.html for a in view.activities]
+    text = _html_text("".join(str(p) for p in parts))
+    return [
+        error(
+            view.source_path,
+            None,
+            f"{describe(char)} has no glyph in the installed fonts; it would print as an empty box",
+            "install a font that has it (for example from fonts-noto), or replace the character",
+        )
+        for char in missing_glyphs(text, cache_dir)
+    ]
+
+
+def _html_text(html: str) -> str:
+    import html as html_module
+
+    return html_module.unescape(re.sub(r"<[^>]+>", " ", html))
 
 
 def check_lesson(lesson: Lesson, curriculum: Curriculum, today: dt.date) -> list[Problem]:

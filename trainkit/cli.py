@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .errors import ContentError, Problem, UsageError
+from .errors import ContentError, Problem, Severity, UsageError
 from .model import Format
 
 EXIT_CONTENT, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_INTERNAL = 1, 2, 130, 3
@@ -47,7 +48,8 @@ def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
         except ContentError as exc:
             ctx.show(exc.problems)
             errors = sum(p.is_error for p in exc.problems)
-            click.echo(f"{errors} error{'s' if errors != 1 else ''}; nothing was written to the output.", err=True)
+            tail = "; nothing was written to the output." if exc.writes else "."
+            click.echo(f"{errors} error{'s' if errors != 1 else ''}{tail}", err=True)
             sys.exit(EXIT_CONTENT)
         except UsageError as exc:
             click.echo(f"Error: {exc.message}", err=True)
@@ -132,11 +134,11 @@ def check(ctx: Context, strict: bool) -> None:
     """Check every lesson, translation and profile; report all problems at once."""
     from .select import select_lessons
 
-    curriculum, problems = load(ctx, strict)
+    curriculum, problems = load(ctx)
     for profile in curriculum.profiles.values():
         problems += select_lessons(curriculum, profile).problems
-    if strict and problems:
-        raise ContentError(problems)
+    if strict and problems:  # every warning, profiles' included, reported as an error at once
+        raise ContentError([replace(p, severity=Severity.ERROR) for p in problems], writes=False)
     ctx.show(problems)
     warnings = len(problems)
     click.echo(

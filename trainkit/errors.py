@@ -78,8 +78,9 @@ def did_you_mean(word: str, choices: Iterable[str], what: str = "") -> str:
 class ContentError(Exception):
     """Raised when the curriculum has errors; carries every problem found."""
 
-    def __init__(self, problems: Iterable[Problem]):
+    def __init__(self, problems: Iterable[Problem], writes: bool = True):
         self.problems = tuple(sorted(problems, key=Problem.sort_key))
+        self.writes = writes  # whether the command would have written output (check, list and translate do not)
         super().__init__(f"{sum(p.is_error for p in self.problems)} error(s) in the curriculum")
 
 

@@ -120,7 +120,8 @@ def prepare(options: BuildOptions) -> tuple[Curriculum, list[Problem], WorkshopP
 
     curriculum, problems = load_curriculum(options.curriculum)
     if curriculum is not None:
-        problems += check_curriculum(curriculum, options.today or dt.date.today())
+        # Fallbacks are said per pack when the packs are made; everything else is checked now.
+        problems += check_curriculum(curriculum, options.today or dt.date.today(), cache_dir=options.out / ".cache", fallbacks=False)
     if curriculum is None or any(p.is_error for p in problems):
         raise ContentError(problems)
     plan = load_workshop(options.workshop, curriculum) if options.workshop else None
@@ -385,7 +386,7 @@ def plan_pack(
     result.problems += selection.problems
     if plan and (late := days_warning(plan, len(days))):
         result.problems.append(late)
-    result.problems += fallback_warnings(pack, curriculum) + catalog_warnings(lang) + glyph_problems(pack, options.out / ".cache")
+    result.problems += fallback_warnings(pack, curriculum)  # glyphs and catalogs were checked with the curriculum
     if result.failed:
         return result
     renderer = Renderer(
@@ -503,56 +504,6 @@ def inline_images(html: str, lessons_root: Path) -> str:
         return f'src="data:{mime};base64,{base64.b64encode(data).decode("ascii")}"'
 
     return VIRTUAL_SRC.sub(data_uri, html)
-
-
-def catalog_warnings(lang: str) -> list[Problem]:
-    from . import catalogs
-
-    if catalogs.has_catalog(lang):
-        return []
-    return [
-        warning(
-            None,
-            None,
-            f"no UI catalog for '{lang}': headings and labels in the {lang} packs are in English",
-            f"create one with: pybabel init -i trainkit/locale/trainkit.pot -d trainkit/locale -D trainkit -l {lang}",
-        )
-    ]
-
-
-def glyph_problems(pack: PackView, cache_dir: Path | None = None) -> list[Problem]:
-    """A character no installed font can draw fails the pack, naming it and the lesson."""
-    from .fonts import describe, missing_glyphs
-
-    found = []
-    for view in pack.lessons:
-        parts = [
-            view.title,
-            view.summary,
-            *view.objectives,
-            view.participant,
-            *view.keypoints,
-            *(p for i in view.checklist for p in (i.html, i.caution)),
-            view.facilitator,
-        ]
-        parts += [s.title + s.html + s.notes for s in view.slides] + [a.title + a.html for a in view.activities]
-        text = html_text("".join(str(p) for p in parts))
-        for char in missing_glyphs(text, cache_dir):
-            found.append(
-                error(
-                    view.source_path,
-                    None,
-                    f"{describe(char)} has no glyph in the installed fonts; it would print as an empty box",
-                    "install a font that has it (for example from fonts-noto), or replace the character",
-                )
-            )
-    return found
-
-
-def html_text(html: str) -> str:
-    import html as html_module
-
-    return html_module.unescape(re.sub(r"<[^>]+>", " ", html))
 
 
 def fallback_warnings(pack: PackView, curriculum: Curriculum) -> list[Problem]:
