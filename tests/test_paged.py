@@ -220,11 +220,9 @@ def test_the_cache_forgets_parts_no_build_used_for_a_month(long_pack, tmp_path):
     assert parts_line(again.output) == (0, 4)
 
 
-def test_the_assembled_pdf_reads_like_a_single_render(long_pack):
-    """Same pages, same text on each page (footers and contents numbers included) as
-    WeasyPrint gives for the whole document in one go."""
+def single_render(long_pack) -> tuple[bytes, int]:  # type: ignore[no-untyped-def]
+    """The reporters handout as WeasyPrint renders the whole document in one go."""
     import datetime as dt
-    import io
 
     from trainkit import pipeline
     from trainkit.model import Format
@@ -237,7 +235,16 @@ def test_the_assembled_pdf_reads_like_a_single_render(long_pack):
         curriculum, "reporters", "en", (Format.HANDOUT,), options, None, dt.date(2026, 1, 1), pipeline.environment_key()
     )
     html = next(d.html for d in plan.documents if d.name == "handout.pdf")
-    whole, pages = PdfWriter(root / "lessons").render(html)
+    return PdfWriter(root / "lessons").render(html)
+
+
+def test_the_assembled_pdf_reads_like_a_single_render(long_pack):
+    """Same pages, same text on each page (footers and contents numbers included) as
+    WeasyPrint gives for the whole document in one go."""
+    import io
+
+    _, out = long_pack
+    whole, pages = single_render(long_pack)
     single = PdfReader(io.BytesIO(whole))
     assembled = PdfReader(out / "reporters/en/handout.pdf")
     assert len(assembled.pages) == pages
@@ -354,23 +361,11 @@ def test_d16_a_link_to_nowhere_fails_the_pack_naming_the_lesson(tmp_path):
 def test_the_assembled_pdf_looks_like_a_single_render_pixel_for_pixel(long_pack):
     """Text extraction reads ToUnicode, so it cannot see a wrong glyph outline drawn by a
     shared font; comparing rendered pixels (PDFium) can. Every page, at 60 dpi."""
-    import datetime as dt
-
     import pypdfium2
     from PIL import ImageChops
 
-    from trainkit import pipeline
-    from trainkit.model import Format
-    from trainkit.pdf.render import PdfWriter
-
-    root, out = long_pack
-    options = pipeline.BuildOptions(curriculum=root, out=out.parent / "unused", source_date_epoch=EPOCH["SOURCE_DATE_EPOCH"])
-    curriculum, _, _ = pipeline.prepare(options)
-    plan = pipeline.plan_pack(
-        curriculum, "reporters", "en", (Format.HANDOUT,), options, None, dt.date(2026, 1, 1), pipeline.environment_key()
-    )
-    html = next(d.html for d in plan.documents if d.name == "handout.pdf")
-    whole, _ = PdfWriter(root / "lessons").render(html)
+    _, out = long_pack
+    whole, _ = single_render(long_pack)
     single = pypdfium2.PdfDocument(whole)
     assembled = pypdfium2.PdfDocument((out / "reporters/en/handout.pdf").read_bytes())
     assert len(single) == len(assembled)

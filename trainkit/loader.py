@@ -337,28 +337,38 @@ def _load_profiles(root: Path, problems: list[Problem]) -> dict[str, Profile]:
     return profiles
 
 
+def _id_map(
+    path: Path, root: Path, model: type[schema.M], kind: str, example: str, problems: list[Problem]
+) -> dict[str, tuple[schema.M, int | None]]:
+    """A YAML file that maps ids to entries (a glossary, the cast): each entry validated, with its line."""
+    doc = _read_yaml(path, root, problems)
+    if doc is None:
+        return {}
+    if not isinstance(doc.data, dict):
+        problems.append(error(path, 1, f"the file maps {kind} ids to entries", f"for example:\n{example}"))
+        return {}
+    entries = {}
+    for ident, value in doc.data.items():
+        sub = YamlDoc(data=value, lines={k[1:]: v for k, v in doc.lines.items() if k[:1] == (ident,)})
+        meta, found = schema.validate(model, sub, path, f"{kind} '{ident}'")
+        problems += found
+        if not ID_PATTERN.match(ident):
+            problems.append(error(path, doc.line_of((ident,)), f"'{ident}' is not a valid {kind} id", ID_HINT))
+        elif meta is not None:
+            entries[ident] = (meta, doc.line_of((ident,)))
+    return entries
+
+
 def _load_glossaries(root: Path, problems: list[Problem]) -> dict[str, dict[str, GlossaryEntry]]:
     folder = root / "glossary"
     glossaries: dict[str, dict[str, GlossaryEntry]] = {}
-    if not folder.is_dir():
-        return glossaries
-    for path in sorted(folder.glob("*.yml")):
-        doc = _read_yaml(path, root, problems)
-        if doc is None:
-            continue
-        if not isinstance(doc.data, dict):
-            problems.append(error(path, 1, "a glossary maps term ids to entries", "for example:\n  tor:\n    term: Tor\n    definition: …"))
-            continue
-        entries = {}
-        for ident, value in doc.data.items():
-            sub = YamlDoc(data=value, lines={k[1:]: v for k, v in doc.lines.items() if k[:1] == (ident,)})
-            meta, found = schema.validate(schema.GlossaryEntryMeta, sub, path, f"glossary entry '{ident}'")
-            problems += found
-            if not ID_PATTERN.match(ident):
-                problems.append(error(path, doc.line_of((ident,)), f"'{ident}' is not a valid term id", ID_HINT))
-            elif meta is not None:
-                entries[ident] = GlossaryEntry(id=ident, term=meta.term, definition=meta.definition, lessons=tuple(meta.lessons))
-        glossaries[path.stem] = entries
+    for path in sorted(folder.glob("*.yml")) if folder.is_dir() else ():
+        example = "  tor:\n    term: Tor\n    definition: …"
+        entries = _id_map(path, root, schema.GlossaryEntryMeta, "term", example, problems)
+        glossaries[path.stem] = {
+            ident: GlossaryEntry(id=ident, term=meta.term, definition=meta.definition, lessons=tuple(meta.lessons))
+            for ident, (meta, _) in entries.items()
+        }
     return glossaries
 
 
@@ -367,34 +377,17 @@ def _load_personas(root: Path, source_language: str, problems: list[Problem]) ->
     folder = root / "personas"
     cast: dict[str, dict[str, Persona]] = {}
     lines: dict[str, dict[str, int | None]] = {}
-    if not folder.is_dir():
-        return cast
-    for path in sorted(folder.glob("*.yml")):
+    for path in sorted(folder.glob("*.yml")) if folder.is_dir() else ():
         lang = path.stem
-        doc = _read_yaml(path, root, problems)
-        if doc is None:
-            continue
-        if not isinstance(doc.data, dict):
-            problems.append(error(path, 1, "the cast maps person ids to people", "for example:\n  grace:\n    name: Grace\n    about: …"))
-            continue
         model = schema.PersonaMeta if lang == source_language else schema.PersonaTranslationMeta
-        people = {}
-        for ident, value in doc.data.items():
-            sub = YamlDoc(data=value, lines={k[1:]: v for k, v in doc.lines.items() if k[:1] == (ident,)})
-            meta, found = schema.validate(model, sub, path, f"person '{ident}'")
-            problems += found
-            if not ID_PATTERN.match(ident):
-                problems.append(error(path, doc.line_of((ident,)), f"'{ident}' is not a valid person id", ID_HINT))
-            elif meta is not None:
-                people[ident] = Persona(
-                    id=ident,
-                    name=meta.name,
-                    about=meta.about,
-                    audience=getattr(meta, "audience", ""),
-                    also_called=tuple(meta.also_called),
-                )
-        cast[lang] = people
-        lines[lang] = {ident: doc.line_of((ident,)) for ident in people}
+        entries = _id_map(path, root, model, "person", "  grace:\n    name: Grace\n    about: …", problems)
+        cast[lang] = {
+            ident: Persona(
+                id=ident, name=meta.name, about=meta.about, audience=getattr(meta, "audience", ""), also_called=tuple(meta.also_called)
+            )
+            for ident, (meta, _) in entries.items()
+        }
+        lines[lang] = {ident: line for ident, (_, line) in entries.items()}
     source = cast.get(source_language, {})
     for lang, people in cast.items():
         for ident in sorted(people.keys() - source.keys()):

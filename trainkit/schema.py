@@ -121,22 +121,8 @@ class GlossaryEntryMeta(_Schema):
         return " ".join(value.split())
 
 
-class PersonaMeta(_Schema):
-    """One person of the cast (personas/<source>.yml)."""
-
-    name: Text
-    audience: str = ""
-    about: Text
-    also_called: TextList = []
-
-    @field_validator("about")
-    @classmethod
-    def _one_line(cls, value: str) -> str:
-        return " ".join(value.split())
-
-
 class PersonaTranslationMeta(_Schema):
-    """The same person in another language (personas/<lang>.yml): the name as written there."""
+    """A person of the cast in another language (personas/<lang>.yml): the name as written there."""
 
     name: Text
     about: Text
@@ -146,6 +132,12 @@ class PersonaTranslationMeta(_Schema):
     @classmethod
     def _one_line(cls, value: str) -> str:
         return " ".join(value.split())
+
+
+class PersonaMeta(PersonaTranslationMeta):
+    """A person of the cast in the source language (personas/<source>.yml)."""
+
+    audience: str = ""
 
 
 M = TypeVar("M", bound=_Schema)
