@@ -536,3 +536,14 @@ def test_a_checklist_caution_belongs_to_the_item_after_it():
     items = list_items(text)
     assert [(i.html, bool(i.caution)) for i in items] == [("First", False), ("Second", True), ("Third", False)]
     assert items[1].caution == "<p>It can <em>alert</em> them.</p>"
+
+
+def test_a_place_to_verify_that_is_not_an_address_is_printed_not_linked(tmp_path):
+    text = LINKED.replace("    where: https://support.example.org/linked", "    where: javascript:alert(1)")
+    root = write_tree(tmp_path / "c", {**files(), "lessons/linked-devices/en.md": text})
+    result = invoke("--curriculum", root, "build", "--lang", "en", "--format", "guide", "--out", tmp_path / "out", env=EPOCH)
+    assert result.exit_code == 0, result.output
+    reader = PdfReader(tmp_path / "out/journalist/en/guide.pdf")
+    assert "javascript:alert(1)" in "".join(page.extract_text() for page in reader.pages)
+    uris = [str(a.get_object()["/A"].get("/URI", "")) for page in reader.pages for a in page.get("/Annots") or [] if "/A" in a.get_object()]
+    assert not any(uri.startswith("javascript") for uri in uris)
