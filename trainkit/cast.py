@@ -10,6 +10,7 @@ person, or used as one: "Zed (not a real person)", "Zed's phone", "Zed reports")
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 
 from .errors import Problem, display_path, warning
@@ -49,12 +50,21 @@ def people(curriculum: Curriculum, lang: str) -> dict[str, Persona]:
 
 def appearing_in(text: str, cast: dict[str, Persona]) -> tuple[Persona, ...]:
     """The people of the cast whose name (or a name they go by) appears in `text`."""
-    found = []
+    names: dict[str, Persona] = {}
     for person in cast.values():
-        names = {person.name, person.name.split()[0], *person.also_called}
-        if any(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text) for name in names if name):
-            found.append(person)
-    return tuple(found)
+        for name in (person.name, person.name.split()[0], *person.also_called):
+            if name:
+                names.setdefault(name, person)
+    if not names:
+        return ()
+    pattern = _names_pattern(tuple(sorted(names, key=len, reverse=True)))
+    found = {names[match.group(0)].id for match in pattern.finditer(text)}
+    return tuple(person for person in cast.values() if person.id in found)
+
+
+@lru_cache(maxsize=16)
+def _names_pattern(names: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(name) for name in names) + r")(?!\w)")
 
 
 def check_names(lesson: Lesson, curriculum: Curriculum) -> list[Problem]:

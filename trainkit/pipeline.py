@@ -188,6 +188,9 @@ def build(options: BuildOptions, progress: Callable[[str], None] = lambda _: Non
     from .pdf.pool import RenderPool, default_workers
 
     epoch = parse_epoch(options.source_date_epoch)
+    # Markdown already converted in earlier builds is reused from the first step on: loading
+    # reads each lesson's links from its rendered HTML (blocks.py), which needs the same conversions.
+    CONVERSIONS.load(options.out / ".cache")
     environment = environment_key()
     parts_folder = options.out / ".cache" / "parts"
     pool = RenderPool(options.curriculum.absolute() / "lessons", options.jobs or default_workers(), parts_folder, environment)
@@ -207,7 +210,6 @@ def build(options: BuildOptions, progress: Callable[[str], None] = lambda _: Non
         clean_leftovers(options.out)
         date = (epoch or dt.datetime.now(dt.UTC)).date()
         revision = source_revision(curriculum.root)
-        CONVERSIONS.load(options.out / ".cache")
         # Each pack's PDFs go to the workers as soon as its HTML is made, so rendering
         # overlaps the templating of the next packs.
         views: dict[tuple[str, str], Any] = {}
