@@ -22,7 +22,9 @@ _BIDI = re.compile("[" + "".join(sorted(BIDI_CONTROLS)) + "]")
 REVIEW_SOON_DAYS = 30
 
 
-def check_curriculum(curriculum: Curriculum, today: dt.date, *, cache_dir: Path | None = None, fallbacks: bool = True) -> list[Problem]:
+def check_curriculum(
+    curriculum: Curriculum, today: dt.date, *, cache_dir: Path | None = None, fallbacks: bool = True, views: dict | None = None
+) -> list[Problem]:
     """Every problem a build would meet, found before anything is rendered: cross-file
     problems, and per language the characters no font can draw, a missing UI catalog and
     (with `fallbacks`; a build says it per pack) the lessons shown in the source language."""
@@ -33,11 +35,13 @@ def check_curriculum(curriculum: Curriculum, today: dt.date, *, cache_dir: Path 
     for profile in curriculum.profiles.values():
         problems += check_profile(profile, curriculum)
     problems += check_glossaries(curriculum)
-    problems += check_languages(curriculum, cache_dir, fallbacks)
+    problems += check_languages(curriculum, cache_dir, fallbacks, {} if views is None else views)
     return problems
 
 
-def check_languages(curriculum: Curriculum, cache_dir: Path | None = None, fallbacks: bool = True) -> list[Problem]:
+def check_languages(
+    curriculum: Curriculum, cache_dir: Path | None = None, fallbacks: bool = True, views: dict | None = None
+) -> list[Problem]:
     """What each language's packs would show: every glyph drawable, a catalog for the labels."""
     from . import catalogs
     from .i18n import language_name
@@ -67,18 +71,20 @@ def check_languages(curriculum: Curriculum, cache_dir: Path | None = None, fallb
                 )
             )
         for lesson in curriculum.lessons.values():
-            problems += glyph_problems(lesson, lang, cache_dir)
+            problems += glyph_problems(lesson, lang, curriculum.source_language, cache_dir, {} if views is None else views)
     return problems
 
 
-def glyph_problems(lesson: Lesson, lang: str, cache_dir: Path | None = None) -> list[Problem]:
-    """A character no installed font can draw fails the lesson in that language, naming it."""
-    from .fonts import describe, missing_glyphs
-    from .localize import localize_lesson
+def glyph_problems(lesson: Lesson, lang: str, source_language: str, cache_dir: Path | None, views: dict) -> list[Problem]:
+    """A character no installed font can draw fails the lesson in that language, naming it.
 
-    if lang != lesson.path.stem and lang not in lesson.translations:
+    The localized lesson goes into `views`, which the build then uses for every pack."""
+    from .fonts import describe, missing_glyphs
+    from .localize import lesson_view
+
+    if lang != source_language and lang not in lesson.translations:
         return []  # shown in the source language, which is checked on its own
-    view = localize_lesson(lesson, lang)
+    view = lesson_view(lesson, lang, source_language, views)
     parts = [view.title, view.summary, *view.objectives, view.participant, *view.keypoints, view.facilitator]
     parts += [p for item in view.checklist for p in (item.html, item.caution)] + [v.claim for v in view.verify]
     parts += [s.title + s.html + s.notes for s in view.slides] + [a.title + a.html for a in view.activities]

@@ -348,8 +348,12 @@ def _id_map(
         problems.append(error(path, 1, f"the file maps {kind} ids to entries", f"for example:\n{example}"))
         return {}
     entries = {}
+    lines_of: dict[Any, dict[tuple[Any, ...], int]] = {}
+    for key, line in doc.lines.items():
+        if key:
+            lines_of.setdefault(key[0], {})[key[1:]] = line
     for ident, value in doc.data.items():
-        sub = YamlDoc(data=value, lines={k[1:]: v for k, v in doc.lines.items() if k[:1] == (ident,)})
+        sub = YamlDoc(data=value, lines=lines_of.get(ident, {}))
         meta, found = schema.validate(model, sub, path, f"{kind} '{ident}'")
         problems += found
         if not ID_PATTERN.match(ident):

@@ -198,16 +198,11 @@ def localize_pack(
     cache = {} if cache is None else cache
     views = []
     for lesson in selection.lessons:
-        view = cache.get((lesson.id, lang))
-        if view is None:
-            view = localize_lesson(lesson, lang)
-            if lang == curriculum.source_language:
-                view = _as_source(view, lang)
-            cache[(lesson.id, lang)] = view
+        view = lesson_view(lesson, lang, curriculum.source_language, cache)
         views.append(replace(view, pulled_in_by=selection.pulled_in.get(lesson.id, ())))
     chosen = set(selection.ids)
     optional = tuple(
-        cache.get((ident, lang)) or localize_lesson(curriculum.lessons[ident], lang)
+        lesson_view(curriculum.lessons[ident], lang, curriculum.source_language, cache)
         for ident in selection.profile.optional
         if ident in curriculum.lessons and ident not in chosen
     )
@@ -234,6 +229,17 @@ def _cast(curriculum: Curriculum, views: list[LessonView], lang: str) -> tuple[P
             found.setdefault(person.id, local[person.id])
     order = list(local)
     return tuple(sorted(found.values(), key=lambda person: order.index(person.id)))
+
+
+def lesson_view(lesson: Lesson, lang: str, source_language: str, cache: dict[tuple[str, str], LessonView]) -> LessonView:
+    """One lesson in `lang`, made once per build: check (glyphs) and every pack share it."""
+    view = cache.get((lesson.id, lang))
+    if view is None:
+        view = localize_lesson(lesson, lang)
+        if lang == source_language:
+            view = _as_source(view, lang)
+        cache[(lesson.id, lang)] = view
+    return view
 
 
 def _as_source(view: LessonView, lang: str) -> LessonView:

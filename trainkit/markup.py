@@ -116,6 +116,15 @@ class Conversions:
             return
         write_atomic(self.file(cache_dir), json.dumps(self.used, sort_keys=True).encode("utf-8"))
 
+    def references(self, text: str, inline: bool) -> list[Reference]:
+        """markup.references for one piece, kept with the conversions (a rebuild parses nothing)."""
+        key = "refs:" + hashlib.sha256(f"{int(inline)}{text}".encode()).hexdigest()
+        kept = self.used.get(key) or self.known.get(key)
+        if kept is None:
+            kept = json.dumps([[r.target, r.text, r.is_image] for r in _references_of(text, inline)])
+        self.used[key] = kept
+        return [Reference(target, label, bool(image)) for target, label, image in json.loads(kept)]
+
     def convert(self, text: str) -> str:
         key = hashlib.sha256(text.encode("utf-8")).hexdigest()
         html = self.used.get(key) or self.known.get(key)
@@ -301,12 +310,15 @@ def references(pieces: Iterable[tuple[str, bool]]) -> list[Reference]:
     Markdown HTML before sanitising, so that check can name a refused or remote one."""
     found: list[Reference] = []
     for text, inline in pieces:
-        if not text.strip():
-            continue
-        raw = _convert(str(escape(text)) if inline else text)
-        images = _References(want_links=False, want_images=True)
-        images.feed(raw)
-        links = _References(want_links=True, want_images=False)
-        links.feed(sanitize(raw, _keep_name))
-        found += images.found + links.found
+        if text.strip():
+            found += CONVERSIONS.references(text, inline)
     return found
+
+
+def _references_of(text: str, inline: bool) -> list[Reference]:
+    raw = _convert(str(escape(text)) if inline else text)
+    images = _References(want_links=False, want_images=True)
+    images.feed(raw)
+    links = _References(want_links=True, want_images=False)
+    links.feed(sanitize(raw, _keep_name))
+    return images.found + links.found

@@ -114,14 +114,16 @@ def parse_epoch(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromtimestamp(int(value), dt.UTC)
 
 
-def prepare(options: BuildOptions) -> tuple[Curriculum, list[Problem], WorkshopPlan | None]:
+def prepare(options: BuildOptions, views: dict | None = None) -> tuple[Curriculum, list[Problem], WorkshopPlan | None]:
     """Load and check everything; raise ContentError before anything is rendered."""
     from .workshop import load_workshop
 
     curriculum, problems = load_curriculum(options.curriculum)
     if curriculum is not None:
         # Fallbacks are said per pack when the packs are made; everything else is checked now.
-        problems += check_curriculum(curriculum, options.today or dt.date.today(), cache_dir=options.out / ".cache", fallbacks=False)
+        problems += check_curriculum(
+            curriculum, options.today or dt.date.today(), cache_dir=options.out / ".cache", fallbacks=False, views=views
+        )
     if curriculum is None or any(p.is_error for p in problems):
         raise ContentError(problems)
     plan = load_workshop(options.workshop, curriculum) if options.workshop else None
@@ -199,7 +201,8 @@ def build(options: BuildOptions, progress: Callable[[str], None] = lambda _: Non
     plans: list[PackPlan] = []
     scheduler = Scheduler(plans, pool, parts_folder, progress)
     try:
-        curriculum, problems, plan = prepare(options)
+        views: dict[tuple[str, str], Any] = {}  # each lesson localized once: by the checks, then for every pack
+        curriculum, problems, plan = prepare(options, views)
         if curriculum.root / "lessons" != pool.lessons_root:  # the workers serve images from this folder only
             raise RuntimeError(f"curriculum root moved: {curriculum.root}")
         profiles, languages = resolve_targets(curriculum, options, plan)
@@ -212,7 +215,6 @@ def build(options: BuildOptions, progress: Callable[[str], None] = lambda _: Non
         revision = source_revision(curriculum.root)
         # Each pack's PDFs go to the workers as soon as its HTML is made, so rendering
         # overlaps the templating of the next packs.
-        views: dict[tuple[str, str], Any] = {}
         for profile_id in profiles:
             for lang in languages:
                 progress(f"preparing {profile_id}/{lang}")
