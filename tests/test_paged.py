@@ -272,23 +272,12 @@ def test_a_lesson_cannot_cut_the_document_with_a_part_mark(tmp_path):
 def test_without_harfbuzz_subset_fonts_stay_per_part_and_the_pdf_is_whole(long_pack, tmp_path, monkeypatch):
     """Font sharing only ever saves bytes: where libharfbuzz-subset is missing, each part
     keeps its own subsets and the document is still complete and correct."""
-    import datetime as dt
     import io
 
-    from trainkit import pipeline
-    from trainkit.model import Format
     from trainkit.pdf import fonts as fontshare
     from trainkit.pdf.parts import assemble
-    from trainkit.pdf.pool import part_cache
-    from trainkit.pdf.render import PdfWriter
 
-    root, _ = long_pack
-    options = pipeline.BuildOptions(curriculum=root, out=tmp_path / "out", source_date_epoch=EPOCH["SOURCE_DATE_EPOCH"])
-    curriculum, _, _ = pipeline.prepare(options)
-    environment = pipeline.environment_key()
-    plan = pipeline.plan_pack(curriculum, "reporters", "en", (Format.HANDOUT,), options, None, dt.date(2026, 1, 1), environment)
-    split = next(d.split for d in plan.documents if d.name == "handout.pdf")
-    cache = part_cache(tmp_path / "parts", environment, PdfWriter(root / "lessons"))
+    split, cache = _split_and_cache(long_pack, tmp_path)
     shared, _ = assemble(split, cache)
     monkeypatch.setattr(fontshare, "_harfbuzz", lambda: None)
     separate, pages = assemble(split, cache)
