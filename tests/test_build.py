@@ -6,8 +6,7 @@ from html.parser import HTMLParser
 
 import pytest
 from pypdf import PdfReader
-
-EPOCH = {"SOURCE_DATE_EPOCH": "1767225600"}  # 2026-01-01
+from trees import EPOCH
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from trees import EPOCH
 
-EPOCH = {"SOURCE_DATE_EPOCH": "1767225600"}
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 

@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
-from trees import write_tree
+from trees import EPOCH, write_tree
 
 from trainkit.cli import main
 
-EPOCH = {"SOURCE_DATE_EPOCH": "1767225600"}
 WORDS = "phone message account password key lock screen backup contact source team risk plan update".split()
 
 

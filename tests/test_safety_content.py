@@ -12,12 +12,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
-from trees import write_tree
+from trees import EPOCH, write_tree
 
 from trainkit.blocks import parse_body
 from trainkit.cli import main
-
-EPOCH = {"SOURCE_DATE_EPOCH": "1767225600"}  # 2026-01-01
 
 CURRICULUM = "title: Test curriculum\nsource_language: en\nlanguages: [en, es, ar]\n"
 

@@ -1,4 +1,4 @@
-"""Write a folder tree from {relative path: text or bytes}: curricula the tests make up."""
+"""Shared test data: a writer for the folder trees the tests make up, and one build date."""
 
 from __future__ import annotations
 
@@ -14,3 +14,7 @@ def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
         else:
             path.write_text(content, encoding="utf-8")
     return root
+
+
+# One build date for every test that builds: 2026-01-01, so outputs are byte for byte repeatable.
+EPOCH = {"SOURCE_DATE_EPOCH": "1767225600"}

@@ -15,15 +15,15 @@ from pathlib import Path
 
 import pytest
 from helpers import build, run
+from trees import EPOCH
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "mini"
-EPOCH = "1767225600"
 
 
 def start(curriculum: Path, out: Path, *extra: str, env: dict[str, str] | None = None) -> subprocess.Popen:
     command = [sys.executable, str(ROOT / "build.py"), "--curriculum", str(curriculum), "build", "--out", str(out), "--jobs", "2", *extra]
-    environment = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH, **(env or {})}
+    environment = {**os.environ, **EPOCH, **(env or {})}
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment, start_new_session=True)
 
 
@@ -202,7 +202,7 @@ def test_r8_removed_profile_or_language_outputs_are_removed(curriculum, tmp_path
 
 def test_r9_incremental_equals_clean(curriculum, tmp_path):
     out = tmp_path / "incremental"
-    assert run("--curriculum", curriculum, "build", "--out", out, env={"SOURCE_DATE_EPOCH": EPOCH}).exit_code == 0
+    assert run("--curriculum", curriculum, "build", "--out", out, env={"SOURCE_DATE_EPOCH": EPOCH["SOURCE_DATE_EPOCH"]}).exit_code == 0
     rng = random.Random(7)
     edits = [
         ("lessons/alpha/en.md", "Alpha participant text", "Alpha participant words"),
@@ -214,9 +214,9 @@ def test_r9_incremental_equals_clean(curriculum, tmp_path):
     for path, old, new in rng.sample(edits, 3):
         file = curriculum / path
         file.write_text(file.read_text().replace(old, new))
-        assert run("--curriculum", curriculum, "build", "--out", out, env={"SOURCE_DATE_EPOCH": EPOCH}).exit_code == 0
+        assert run("--curriculum", curriculum, "build", "--out", out, env={"SOURCE_DATE_EPOCH": EPOCH["SOURCE_DATE_EPOCH"]}).exit_code == 0
     clean = tmp_path / "clean"
-    assert run("--curriculum", curriculum, "build", "--out", clean, env={"SOURCE_DATE_EPOCH": EPOCH}).exit_code == 0
+    assert run("--curriculum", curriculum, "build", "--out", clean, env={"SOURCE_DATE_EPOCH": EPOCH["SOURCE_DATE_EPOCH"]}).exit_code == 0
     assert snapshot(out) == snapshot(clean)
 
 
@@ -305,3 +305,25 @@ def test_d14_an_error_is_blamed_on_the_lesson_it_names_not_on_a_prefix(tmp_path)
     assert _lesson_path_for("file not found: trainkit:lesson/tor-browser/a.png", pack) == browser.source_path
     assert _lesson_path_for("lesson 'tor': too heavy", pack) == tor.source_path
     assert _lesson_path_for("file not found", pack) is None
+
+
+def test_a_worker_that_dies_fails_its_pack_alone_and_publishes_nothing(tmp_path):
+    """A worker killed while laying out a lesson (a crash, the kernel's OOM killer): the
+    lesson is tried once more in a fresh pool, then its pack fails naming it; other packs build."""
+    from helpers import lesson, write
+
+    files = {
+        "lessons/a/en.md": lesson("A lesson whose worker dies.\n"),
+        "lessons/b/en.md": lesson("A light lesson.\n", title="Light").replace("audiences: [journalist]", "audiences: [whrd]"),
+        "profiles/q.yml": "title: Q\naudiences: [whrd]\n",
+    }
+    root = write(tmp_path / "c", files)
+    out = tmp_path / "out"
+    result = build(root, out, "--format", "handout", env={"TRAINKIT_TEST_CRASH_LESSON": "a"})
+    assert result.exit_code == 1
+    assert (
+        "lessons/a/en.md: p/en/handout.pdf: lesson 'a': the renderer stopped (out of memory or crashed) on this document" in result.output
+    )
+    assert "Traceback" not in result.output
+    assert not (out / "p" / "en").exists()
+    assert (out / "q" / "en" / "handout.pdf").stat().st_size > 0

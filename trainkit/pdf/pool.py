@@ -119,11 +119,15 @@ def part_cache(folder: Path, environment: str, writer) -> PartCache:  # type: ig
 
 
 def _stall_for_tests(job: Job) -> None:
-    """TRAINKIT_TEST_STALL_LESSON=<id>: the tests' way to make one lesson's rendering run over
-    its time budget on any machine, instead of hoping that a big table is slow enough."""
-    lesson = os.environ.get("TRAINKIT_TEST_STALL_LESSON")
-    if lesson and f'id="lesson-{lesson}"' in (job.html or ""):
-        time.sleep(24 * 3600)  # the budget's alarm interrupts this
+    """The tests' way to make one lesson fail on any machine: TRAINKIT_TEST_STALL_LESSON=<id>
+    runs over the time budget (instead of hoping a big table is slow enough), and
+    TRAINKIT_TEST_CRASH_LESSON=<id> kills the worker, as a crash or the kernel would."""
+    for variable in ("TRAINKIT_TEST_STALL_LESSON", "TRAINKIT_TEST_CRASH_LESSON"):
+        lesson = os.environ.get(variable)
+        if lesson and f'id="lesson-{lesson}"' in (job.html or ""):
+            if variable.endswith("CRASH_LESSON"):
+                os._exit(70)
+            time.sleep(24 * 3600)  # the budget's alarm interrupts this
 
 
 def _ready() -> None:
@@ -209,9 +213,21 @@ class RenderPool:
             self._unsent.append(job)  # a worker died meanwhile: collect() sends it to a fresh pool
 
     def collect(self, done: Callable[[Rendered], None]) -> None:
-        """Wait for every submitted document; call `done` with each result (errors included)."""
+        """Wait for every submitted document; call `done` with each result (errors included).
+
+        When a worker dies (a crash, the kernel's out-of-memory killer), every job the pool was
+        running fails with it, guilty or not. Each is sent once more to a fresh pool; one that
+        breaks a pool again is then run alone, after the rest, so that only the document that
+        really kills its worker is reported as failed."""
         retried: set[str] = set()
-        while self._futures:
+        alone: list[Job] = []
+        ran_alone: set[str] = set()
+        while self._futures or alone:
+            if not self._futures:
+                job = alone.pop(0)
+                ran_alone.add(job.key)
+                self.submit(job)
+                continue
             finished, _ = wait(self._futures, return_when=FIRST_COMPLETED)
             broken: list[Job] = []
             for future in finished:
@@ -219,15 +235,17 @@ class RenderPool:
                 try:
                     result = future.result()
                 except BrokenProcessPool:
-                    # A worker died (out of memory, or crashed): try the document once more in a fresh pool.
-                    if job.key in retried:
+                    if job.key in ran_alone:
                         result = Rendered(key=job.key, error=["the renderer stopped (out of memory or crashed) on this document"])
+                    elif job.key in retried:
+                        alone.append(job)
+                        continue
                     else:
                         retried.add(job.key)
                         broken.append(job)
                         continue
                 done(result)  # outside the try: an error of the callback is not this job's
-            if broken or self._unsent:
+            if broken or self._unsent or (alone and not self._futures):
                 waiting = [self._futures.pop(f) for f in list(self._futures)]
                 unsent, self._unsent = self._unsent, []
                 self.terminate()
