@@ -172,7 +172,6 @@ def assemble(split: Split, cache: PartCache) -> tuple[bytes, int]:
         writer.append(reader)
     if len(footers.pages) != total:
         raise AssemblyError(f"the footer overlay has {len(footers.pages)} pages for a document of {total}")
-    _stamp(writer, footers)
     starts = [front_pages + sum(counts[:i]) for i in range(len(counts))]
     lessons = [_LESSON_OF_PART.search(html) for html in split.parts]
     _resolve_links(
@@ -186,26 +185,36 @@ def assemble(split: Split, cache: PartCache) -> tuple[bytes, int]:
     if language is not None:
         from pypdf.generic import NameObject
 
-        writer._root_object[NameObject("/Lang")] = language
+        writer.root_object[NameObject("/Lang")] = language
     writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
     buffer = io.BytesIO()
     writer.write(buffer)
-    return compact(buffer.getvalue()), total
+    return compact(buffer.getvalue(), footers.stream.getvalue()), total
 
 
-def compact(data: bytes) -> bytes:
-    """Rewrite with object streams (pypdf cannot) and an /ID made from the content, so that
-    the same parts always give the same bytes. qpdf, through pikepdf, does both."""
+def compact(data: bytes, footers: bytes | None = None) -> bytes:
+    """Stamp the footers and rewrite with object streams (pypdf cannot) and an /ID made from
+    the content, so that the same parts always give the same bytes. qpdf, through pikepdf's
+    public API, does all three: page i of `footers` is drawn over page i as a form XObject."""
     import pikepdf
 
     with pikepdf.open(io.BytesIO(data)) as pdf:
+        if footers is not None:
+            with pikepdf.open(io.BytesIO(footers)) as overlay:
+                for page, footer in zip(pdf.pages, overlay.pages, strict=True):
+                    page.add_overlay(footer)
+                buffer = io.BytesIO()
+                pdf.save(
+                    buffer,
+                    object_stream_mode=pikepdf.ObjectStreamMode.generate,
+                    compress_streams=True,
+                    deterministic_id=True,
+                    linearize=False,
+                )
+                return buffer.getvalue()
         buffer = io.BytesIO()
         pdf.save(
-            buffer,
-            object_stream_mode=pikepdf.ObjectStreamMode.generate,
-            compress_streams=True,
-            deterministic_id=True,
-            linearize=False,
+            buffer, object_stream_mode=pikepdf.ObjectStreamMode.generate, compress_streams=True, deterministic_id=True, linearize=False
         )
     return buffer.getvalue()
 
@@ -222,37 +231,6 @@ def _anchors(readers, counts: list[int], front_pages: int) -> dict[str, int]:  #
                 continue
         offset += count
     return pages
-
-
-def _stamp(writer, footers) -> None:  # type: ignore[no-untyped-def]
-    """Draw overlay page i on top of page i, as a form XObject (no content stream is parsed)."""
-    from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject, StreamObject
-
-    before = DecodedStreamObject()
-    before.set_data(b"q\n")
-    saved = writer._add_object(before)
-    for index, (page, footer) in enumerate(zip(writer.pages, footers.pages, strict=True)):
-        form = StreamObject()
-        form[NameObject("/Type")] = NameObject("/XObject")
-        form[NameObject("/Subtype")] = NameObject("/Form")
-        form[NameObject("/BBox")] = footer.mediabox
-        form[NameObject("/Resources")] = footer["/Resources"].clone(writer)
-        contents = footer.get_contents()
-        form.set_data(contents.get_data() if contents is not None else b"")
-        form = form.flate_encode()
-        name = NameObject(f"/TkFooter{index}")
-        resources = page["/Resources"].get_object()
-        xobjects = resources.get("/XObject")
-        if xobjects is None:
-            xobjects = DictionaryObject()
-            resources[NameObject("/XObject")] = xobjects
-        xobjects.get_object()[name] = writer._add_object(form)
-        after = DecodedStreamObject()
-        after.set_data(b"\nQ q " + name.encode() + b" Do Q\n")
-        current = page.raw_get("/Contents")  # streams stay indirect objects, as PDF requires
-        resolved = current.get_object()
-        streams = list(resolved) if isinstance(resolved, ArrayObject) else [current]
-        page[NameObject("/Contents")] = ArrayObject([saved, *streams, writer._add_object(after)])
 
 
 def _resolve_links(writer, anchors: dict[str, int], lesson_at: Callable[[int], str | None]) -> None:  # type: ignore[no-untyped-def]
