@@ -67,11 +67,13 @@ def _names_pattern(names: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(name) for name in names) + r")(?!\w)")
 
 
-def check_names(lesson: Lesson, curriculum: Curriculum) -> list[Problem]:
-    """A person's name in the source lesson that is not in the cast is a warning at its line."""
+def check_names(lesson: Lesson, curriculum: Curriculum, vocabulary: tuple[set[str], set[str]]) -> list[Problem]:
+    """A person's name in the source lesson that is not in the cast is a warning at its line.
+
+    `vocabulary` is name_vocabulary(curriculum), made once for all the lessons."""
     if not curriculum.personas.get(curriculum.source_language):
         return []
-    known, common = _vocabulary_of(curriculum)
+    known, common = vocabulary
     try:
         text = read_text(lesson.path, curriculum.root)
     except Refused:
@@ -123,26 +125,18 @@ def _prose_lines(text: str) -> list[tuple[int, str]]:
     return out
 
 
-_VOCABULARY: dict[int, tuple[Curriculum, set[str], set[str]]] = {}
-
-
-def _vocabulary_of(curriculum: Curriculum) -> tuple[set[str], set[str]]:
+def name_vocabulary(curriculum: Curriculum) -> tuple[set[str], set[str]]:
     """Known capitalised words, and every word the source lessons write in lower case.
 
     A name is never written in lower case, so a capitalised word at the start of a
     sentence whose lower-case form the curriculum uses ("This", "Documents") is not one."""
-    kept = _VOCABULARY.get(id(curriculum))
-    if kept is None or kept[0] is not curriculum:
-        common: set[str] = set()
-        for lesson in curriculum.lessons.values():
-            try:
-                common.update(re.findall(r"\b[a-z][a-z'’-]*\b", read_text(lesson.path, curriculum.root)))
-            except Refused:
-                continue
-        kept = (curriculum, _known_words(curriculum), common)
-        _VOCABULARY.clear()
-        _VOCABULARY[id(curriculum)] = kept
-    return kept[1], kept[2]
+    common: set[str] = set()
+    for lesson in curriculum.lessons.values():
+        try:
+            common.update(re.findall(r"\b[a-z][a-z'’-]*\b", read_text(lesson.path, curriculum.root)))
+        except Refused:
+            continue
+    return _known_words(curriculum), common
 
 
 def _known_words(curriculum: Curriculum) -> set[str]:

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from .cast import check_names
+from .cast import check_names, name_vocabulary
 from .errors import Problem, did_you_mean, error, warning
 from .files import IMAGE_TYPES, Refused, image_candidates, read_bytes, sniff_image
 from .i18n import is_rtl
@@ -29,8 +29,9 @@ def check_curriculum(
     problems, and per language the characters no font can draw, a missing UI catalog and
     (with `fallbacks`; a build says it per pack) the lessons shown in the source language."""
     problems: list[Problem] = []
+    names = name_vocabulary(curriculum)
     for lesson in curriculum.lessons.values():
-        problems += check_lesson(lesson, curriculum, today)
+        problems += check_lesson(lesson, curriculum, today, names)
     problems += check_prerequisite_cycles(curriculum)
     for profile in curriculum.profiles.values():
         problems += check_profile(profile, curriculum)
@@ -106,7 +107,7 @@ def _html_text(html: str) -> str:
     return html_module.unescape(re.sub(r"<[^>]+>", " ", html))
 
 
-def check_lesson(lesson: Lesson, curriculum: Curriculum, today: dt.date) -> list[Problem]:
+def check_lesson(lesson: Lesson, curriculum: Curriculum, today: dt.date, names: tuple[set[str], set[str]]) -> list[Problem]:
     problems: list[Problem] = []
     vocabulary = curriculum.vocabulary
     for kind, values in (("topics", lesson.topics), ("audiences", lesson.audiences)):
@@ -137,7 +138,7 @@ def check_lesson(lesson: Lesson, curriculum: Curriculum, today: dt.date) -> list
     problems += _check_review(lesson, today)
     problems += check_body(lesson.path, lesson.body, lesson.folder, curriculum.source_language)
     problems += check_cautions(lesson, curriculum.caution_verbs)
-    problems += check_names(lesson, curriculum)
+    problems += check_names(lesson, curriculum, names)
     for translation in lesson.translations.values():
         problems += check_translation(translation, lesson, curriculum)
     return problems
