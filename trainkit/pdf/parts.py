@@ -195,14 +195,19 @@ def assemble(split: Split, cache: PartCache) -> tuple[bytes, int]:
 def compact(data: bytes, footers: bytes | None = None) -> bytes:
     """Stamp the footers and rewrite with object streams (pypdf cannot) and an /ID made from
     the content, so that the same parts always give the same bytes. qpdf, through pikepdf's
-    public API, does all three: page i of `footers` is drawn over page i as a form XObject."""
+    public API, does all three: page i of `footers` is drawn over page i as a form XObject
+    (copied once per document with the fonts it uses)."""
     import pikepdf
 
     with pikepdf.open(io.BytesIO(data)) as pdf:
         if footers is not None:
             with pikepdf.open(io.BytesIO(footers)) as overlay:
-                for page, footer in zip(pdf.pages, overlay.pages, strict=True):
-                    page.add_overlay(footer)
+                for index, (page, footer) in enumerate(zip(pdf.pages, overlay.pages, strict=True)):
+                    # Page.add_overlay names its XObject at random; a fixed name keeps builds byte-identical.
+                    form = pdf.copy_foreign(footer.as_form_xobject())
+                    name = page.add_resource(form, pikepdf.Name.XObject, pikepdf.Name(f"/TkFooter{index}"))
+                    page.contents_add(b"q\n", prepend=True)
+                    page.contents_add(f"\nQ q {name} Do Q\n".encode())
                 buffer = io.BytesIO()
                 pdf.save(
                     buffer,
