@@ -36,7 +36,7 @@ def check_curriculum(
     for profile in curriculum.profiles.values():
         problems += check_profile(profile, curriculum)
     problems += check_glossaries(curriculum)
-    problems += check_languages(curriculum, cache_dir, fallbacks, {} if views is None else views)
+    problems += check_languages(curriculum, cache_dir, fallbacks, views)
     return problems
 
 
@@ -47,6 +47,7 @@ def check_languages(
     from . import catalogs
     from .i18n import language_name
 
+    views = {} if views is None else views
     problems: list[Problem] = []
     for lang in curriculum.languages:
         if not catalogs.has_catalog(lang) and lang != "en":
@@ -72,7 +73,7 @@ def check_languages(
                 )
             )
         for lesson in curriculum.lessons.values():
-            problems += glyph_problems(lesson, lang, curriculum.source_language, cache_dir, {} if views is None else views)
+            problems += glyph_problems(lesson, lang, curriculum.source_language, cache_dir, views)
     return problems
 
 

@@ -10,6 +10,7 @@ import datetime as dt
 import enum
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -276,6 +277,7 @@ DEFAULT_CAUTION_VERBS = (
 )
 
 
+@cache
 def caution_verbs_pattern(verbs: tuple[str, ...]) -> re.Pattern[str] | None:
     """One pattern for the verb phrases as instructions: the base form ("Remove", "to delete"),
     with at most one word between a verb and its particle ("turn it off"). Descriptions such
