@@ -68,7 +68,8 @@ def weasyprint_floor(curriculum: Path) -> tuple[float, int]:
     from weasyprint import HTML
 
     from trainkit import pipeline
-    from trainkit.model import Format
+    from trainkit.pack import plan_pack
+    from trainkit.pdf.document import PagedDocument
     from trainkit.pdf.render import PdfWriter
 
     options = pipeline.BuildOptions(curriculum=curriculum, out=Path(tempfile.mkdtemp()), source_date_epoch=EPOCH)
@@ -76,11 +77,11 @@ def weasyprint_floor(curriculum: Path) -> tuple[float, int]:
     profiles, languages = pipeline.resolve_targets(loaded, options, plan)
     writer = PdfWriter(loaded.root / "lessons")
     env = pipeline.environment_key()
-    documents = []
+    requests: list = []
     for profile in profiles:
         for lang in languages:
-            pack = pipeline.plan_pack(loaded, profile, lang, tuple(Format), options, None, pipeline.dt.date(2026, 1, 1), env)
-            documents += [d.html for d in pack.documents if d.html]
+            plan_pack(loaded, profile, lang, options, None, pipeline.dt.date(2026, 1, 1), env, submit=requests.append)
+    documents = [r.document.whole_html() if isinstance(r.document, PagedDocument) else r.document.html for r in requests]
     fetcher = writer._fetcher
     total = 0.0
     for html in documents:

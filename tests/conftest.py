@@ -1,4 +1,5 @@
-"""Shared fixtures: scratch curricula written from dicts, the mini fixture, and a CLI runner."""
+"""Shared fixtures: scratch curricula written from dicts, the mini fixture, and a CLI runner
+(helpers that are not fixtures, such as `lesson()`, are in support.py)."""
 
 from __future__ import annotations
 
@@ -8,43 +9,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
-from trees import write_tree
-
-from trainkit.cli import main
+from click.testing import Result
+from support import run, write_tree
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 CURRICULUM_YML = "title: Test curriculum\nsource_language: en\nlanguages: [en, es]\n"
-
-LESSON = """\
----
-title: {title}
-summary: A lesson used by the tests.
-topics: [{topics}]
-audiences: [{audiences}]
-level: {level}
-duration: {duration}
-prerequisites: [{prerequisites}]
-objectives:
-  - Explain one thing.
-reviewed: 2026-01-01
-review_by: 2099-01-01
----
-
-Participant text for {title}.
-"""
-
-
-def lesson_text(
-    title: str = "A lesson",
-    topics: str = "encryption",
-    audiences: str = "journalist",
-    level: str = "beginner",
-    duration: int = 30,
-    prerequisites: str = "",
-) -> str:
-    return LESSON.format(title=title, topics=topics, audiences=audiences, level=level, duration=duration, prerequisites=prerequisites)
 
 
 @pytest.fixture
@@ -70,9 +40,5 @@ def mini(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def cli() -> Callable[..., Result]:
-    runner = CliRunner()
-
-    def invoke(*args: str | Path, env: dict[str, str] | None = None) -> Result:
-        return runner.invoke(main, [str(a) for a in args], env=env, catch_exceptions=False)
-
-    return invoke
+    """support.run, as a fixture for the tests written that way."""
+    return run

@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 
 import pytest
 from pypdf import PdfReader
-from trees import EPOCH
+from support import EPOCH
 
 
 @pytest.fixture(scope="module")

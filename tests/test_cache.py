@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from trees import EPOCH
+from support import EPOCH
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 

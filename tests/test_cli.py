@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import lesson_text
+from support import lesson
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,7 +19,7 @@ def test_check_passes_on_the_fixture(cli, mini):
 
 def test_check_reports_every_problem_and_exits_1(cli, make_curriculum):
     root = make_curriculum(
-        {"lessons/a/en.md": lesson_text().replace("level: beginner", "level: expert"), "lessons/b/en.md": lesson_text(prerequisites="nope")}
+        {"lessons/a/en.md": lesson().replace("level: beginner", "level: expert"), "lessons/b/en.md": lesson(prerequisites="nope")}
     )
     result = cli("--curriculum", root, "check")
     assert result.exit_code == 1
@@ -32,8 +32,8 @@ def test_check_reports_every_problem_and_exits_1(cli, make_curriculum):
 def test_problems_are_sorted_by_path_and_line(cli, make_curriculum):
     root = make_curriculum(
         {
-            "lessons/b/en.md": lesson_text(prerequisites="x").replace("level: beginner", "level: hard"),
-            "lessons/a/en.md": lesson_text(prerequisites="y"),
+            "lessons/b/en.md": lesson(prerequisites="x").replace("level: beginner", "level: hard"),
+            "lessons/a/en.md": lesson(prerequisites="y"),
         }
     )
     lines = [line for line in cli("--curriculum", root, "check").output.splitlines() if ".md:" in line]
@@ -48,8 +48,8 @@ def test_strict_turns_warnings_into_errors(cli, mini):
     (mini / "profiles" / "journalist.yml").write_text("title: Journalists\naudiences: [journalist]\ntime_budget: 600\n")
     result = cli("--curriculum", mini, "check", "--strict")
     assert result.exit_code == 1 and "over its budget" not in result.output  # beta and gamma are still in English only
-    for lesson in ("beta", "gamma"):
-        assert cli("--curriculum", mini, "translate", "new", "es", lesson).exit_code == 0
+    for ident in ("beta", "gamma"):
+        assert cli("--curriculum", mini, "translate", "new", "es", ident).exit_code == 0
     assert cli("--curriculum", mini, "check", "--strict").exit_code == 0
 
 

@@ -7,11 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from pypdf import PdfReader
-from trees import EPOCH, write_tree
-
-from trainkit.cli import main
+from support import EPOCH, lesson, write_tree
+from support import build as run_build
 
 WORDS = "phone message account password key lock screen backup contact source team risk plan update".split()
 
@@ -22,15 +20,12 @@ def long_lesson(title: str, sections: int, prerequisites: str = "") -> str:
     for n in range(sections):
         sentences = " ".join(f"{WORDS[(n + i) % len(WORDS)].capitalize()} {' '.join(WORDS[: 8 + i % 5])}." for i in range(40))
         text.append(f"## {title} section {n + 1}\n\n{sentences}\n")
-    return (
-        f"---\ntitle: {title}\nsummary: A long lesson.\ntopics: [encryption]\naudiences: [journalist]\nlevel: beginner\n"
-        f"duration: 30\nprerequisites: [{prerequisites}]\nobjectives:\n  - Explain one thing.\nreviewed: 2026-01-01\n"
-        f"review_by: 2099-01-01\n---\n\n" + "\n".join(text) + "\n::: checklist\n- Do the first thing.\n:::\n"
-    )
+    body = "\n".join(text) + "\n::: checklist\n- Do the first thing.\n:::\n"
+    return lesson(body, title, summary="A long lesson.", prerequisites=prerequisites)
 
 
 def build(curriculum: Path, out: Path, *args: str):  # type: ignore[no-untyped-def]
-    result = CliRunner().invoke(main, ["--curriculum", str(curriculum), "build", "--out", str(out), *args], env=EPOCH)
+    result = run_build(curriculum, out, *args)
     assert result.exit_code == 0, result.output
     return result
 
@@ -221,20 +216,27 @@ def test_the_cache_forgets_parts_no_build_used_for_a_month(long_pack, tmp_path):
 
 def single_render(long_pack) -> tuple[bytes, int]:  # type: ignore[no-untyped-def]
     """The reporters handout as WeasyPrint renders the whole document in one go."""
+    from trainkit.pdf.render import PdfWriter
+
+    root, out = long_pack
+    document, _ = planned_handout(root, out.parent / "unused")
+    return PdfWriter(root / "lessons").render(document.whole_html())
+
+
+def planned_handout(root, out):  # type: ignore[no-untyped-def]
+    """The reporters handout as the pack stage hands it to the PDF stage, and its part keys."""
     import datetime as dt
 
     from trainkit import pipeline
     from trainkit.model import Format
-    from trainkit.pdf.render import PdfWriter
+    from trainkit.pack import plan_pack
 
-    root, out = long_pack
-    options = pipeline.BuildOptions(curriculum=root, out=out.parent / "unused", source_date_epoch=EPOCH["SOURCE_DATE_EPOCH"])
+    options = pipeline.BuildOptions(curriculum=root, out=out, formats=(Format.HANDOUT,), source_date_epoch=EPOCH["SOURCE_DATE_EPOCH"])
     curriculum, _, _ = pipeline.prepare(options)
-    plan = pipeline.plan_pack(
-        curriculum, "reporters", "en", (Format.HANDOUT,), options, None, dt.date(2026, 1, 1), pipeline.environment_key()
-    )
-    html = next(d.html for d in plan.documents if d.name == "handout.pdf")
-    return PdfWriter(root / "lessons").render(html)
+    requests = []
+    plan_pack(curriculum, "reporters", "en", options, None, dt.date(2026, 1, 1), pipeline.environment_key(), submit=requests.append)
+    request = next(r for r in requests if r.key.endswith("/handout.pdf"))
+    return request.document, request.part_keys
 
 
 def test_the_assembled_pdf_reads_like_a_single_render(long_pack):
@@ -251,9 +253,10 @@ def test_the_assembled_pdf_reads_like_a_single_render(long_pack):
         assert mine.extract_text().rstrip() == theirs.extract_text().rstrip()
 
 
-def test_a_lesson_cannot_cut_the_document_with_a_part_mark(tmp_path):
-    """The mark is an HTML comment: the sanitiser drops comments from lesson HTML, and in
-    code it is escaped text, so a lesson cannot split the document or hide its own text."""
+def test_a_lesson_cannot_cut_the_document_with_what_was_once_a_part_mark(tmp_path):
+    """Parts are made one per lesson by the templates, never cut out of one string, so the
+    comment that once marked them means nothing: the sanitiser drops it from lesson HTML,
+    and in code it is text. The lesson stays one part and keeps all its own text."""
     mark = "<!--trainkit:part-->"
     body = f"Before the mark. {mark} After the mark.\n\n`{mark}`\n\n```\n{mark}\n```\n"
     files = {
@@ -276,54 +279,51 @@ def test_without_harfbuzz_subset_fonts_stay_per_part_and_the_pdf_is_whole(long_p
     from trainkit.pdf import fonts as fontshare
     from trainkit.pdf.parts import assemble
 
-    split, cache = _split_and_cache(long_pack, tmp_path)
-    shared, _ = assemble(split, cache)
+    document, keys, cache = _planned_and_cache(long_pack, tmp_path)
+    shared, _ = assemble(document, keys, cache)
     monkeypatch.setattr(fontshare, "_harfbuzz", lambda: None)
-    separate, pages = assemble(split, cache)
+    separate, pages = assemble(document, keys, cache)
     assert len(separate) > len(shared)
     reader = PdfReader(io.BytesIO(separate))
     assert len(reader.pages) == pages == len(PdfReader(io.BytesIO(shared)).pages)
     assert "Third lesson section 4" in "".join(p.extract_text() for p in reader.pages)
 
 
-def _split_and_cache(long_pack, tmp_path):  # type: ignore[no-untyped-def]
-    import datetime as dt
-
+def _planned_and_cache(long_pack, tmp_path):  # type: ignore[no-untyped-def]
     from trainkit import pipeline
-    from trainkit.model import Format
-    from trainkit.pdf.pool import part_cache
+    from trainkit.pdf.parts import PartCache
     from trainkit.pdf.render import PdfWriter
 
     root, _ = long_pack
-    options = pipeline.BuildOptions(curriculum=root, out=tmp_path / "out", source_date_epoch=EPOCH["SOURCE_DATE_EPOCH"])
-    curriculum, _, _ = pipeline.prepare(options)
-    environment = pipeline.environment_key()
-    plan = pipeline.plan_pack(curriculum, "reporters", "en", (Format.HANDOUT,), options, None, dt.date(2026, 1, 1), environment)
-    split = next(d.split for d in plan.documents if d.name == "handout.pdf")
-    return split, part_cache(tmp_path / "parts", environment, PdfWriter(root / "lessons"))
+    document, keys = planned_handout(root, tmp_path / "out")
+    return document, keys, PartCache(tmp_path / "parts", pipeline.environment_key(), PdfWriter(root / "lessons"))
 
 
 def test_d16_a_footer_overlay_of_the_wrong_length_fails_the_document(long_pack, tmp_path, monkeypatch):
     from trainkit.pdf import parts as paged
+    from trainkit.pdf.document import PagedDocument
 
-    split, cache = _split_and_cache(long_pack, tmp_path)
-    monkeypatch.setattr(paged, "overlay", lambda split, pages: split.overlay_head + '<div class="tk-sheet"></div>' + split.tail)
+    document, keys, cache = _planned_and_cache(long_pack, tmp_path)
+    one_sheet = PagedDocument.overlay_html
+    monkeypatch.setattr(PagedDocument, "overlay_html", lambda self, pages: one_sheet(self, 1))
     with pytest.raises(paged.AssemblyError, match=r"the footer overlay has 1 pages for a document of \d+"):
-        paged.assemble(split, cache)
+        paged.assemble(document, keys, cache)
 
 
 def test_d16_contents_that_never_settle_fail_the_document(long_pack, tmp_path, monkeypatch):
     from trainkit.pdf import parts as paged
+    from trainkit.pdf.document import PagedDocument
 
-    split, cache = _split_and_cache(long_pack, tmp_path)
+    document, keys, cache = _planned_and_cache(long_pack, tmp_path)
     grow = iter(range(1, 50))
+    numbered = PagedDocument.front_html
     monkeypatch.setattr(
-        paged,
-        "numbered_front",
-        lambda front, pages: front.replace("</body>", "<p style='break-before: page'>x</p>" * next(grow) + "</body>"),
+        PagedDocument,
+        "front_html",
+        lambda self, pages: numbered(self, pages).replace("</body>", "<p style='break-before: page'>x</p>" * next(grow) + "</body>"),
     )
     with pytest.raises(paged.AssemblyError, match="the contents pages never settled"):
-        paged.assemble(split, cache)
+        paged.assemble(document, keys, cache)
 
 
 def test_d16_a_link_to_nowhere_fails_the_pack_naming_the_lesson(tmp_path):
@@ -338,9 +338,7 @@ def test_d16_a_link_to_nowhere_fails_the_pack_naming_the_lesson(tmp_path):
             ),
         },
     )
-    result = CliRunner().invoke(
-        main, ["--curriculum", str(root), "build", "--out", str(tmp_path / "out"), "--format", "handout"], env=EPOCH
-    )
+    result = run_build(root, tmp_path / "out", "--format", "handout")
     assert result.exit_code == 1
     assert "a link in lesson 'second' points to '#nowhere-at-all', which is nowhere in this document" in result.output
     assert "lessons/second/en.md" in result.output

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from conftest import lesson_text
+from support import lesson
 
 from trainkit.checks import check_body
 from trainkit.model import Body, a_year_after
@@ -13,7 +13,7 @@ from trainkit.model import Body, a_year_after
 
 def test_d9_a_profile_key_is_reported_at_its_own_line(cli, make_curriculum):
     profile = "title: P\naudiences: [journalist]\ninclude:\n  - ghost\n  - other-ghost\nexclude: []\n"
-    root = make_curriculum({"lessons/a/en.md": lesson_text(), "profiles/p.yml": profile})
+    root = make_curriculum({"lessons/a/en.md": lesson(), "profiles/p.yml": profile})
     output = cli("--curriculum", root, "check").output
     assert "profiles/p.yml:3: unknown lesson 'ghost' in include" in output
 
@@ -23,7 +23,7 @@ def test_d11_review_by_defaults_to_the_same_day_a_year_later(cli, make_curriculu
     assert a_year_after(dt.date(2028, 2, 29)) == dt.date(2029, 2, 28)
     from trainkit.loader import load_curriculum
 
-    text = lesson_text().replace("reviewed: 2026-01-01\nreview_by: 2099-01-01\n", "reviewed: 2026-01-31\n")
+    text = lesson().replace("reviewed: 2026-01-01\nreview_by: 2099-01-01\n", "reviewed: 2026-01-31\n")
     curriculum, _ = load_curriculum(make_curriculum({"lessons/a/en.md": text}))
     assert curriculum.lessons["a"].review_by == dt.date(2027, 1, 31)
 
@@ -32,7 +32,7 @@ def test_d12_every_review_date_problem_is_reported(cli, make_curriculum, monkeyp
     import trainkit.cli
 
     monkeypatch.setattr(trainkit.cli, "today", lambda: dt.date(2026, 6, 1))
-    text = lesson_text().replace("reviewed: 2026-01-01\nreview_by: 2099-01-01\n", "reviewed: 2026-12-01\nreview_by: 2026-05-01\n")
+    text = lesson().replace("reviewed: 2026-01-01\nreview_by: 2099-01-01\n", "reviewed: 2026-12-01\nreview_by: 2026-05-01\n")
     output = cli("--curriculum", make_curriculum({"lessons/a/en.md": text}), "check").output
     assert "the security advice was due for review on 2026-05-01" in output
     assert "'reviewed' is in the future (2026-12-01)" in output

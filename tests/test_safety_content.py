@@ -10,12 +10,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from pypdf import PdfReader
-from trees import EPOCH, write_tree
+from support import EPOCH, run, write_tree
 
 from trainkit.blocks import parse_body
-from trainkit.cli import main
 
 CURRICULUM = "title: Test curriculum\nsource_language: en\nlanguages: [en, es, ar]\n"
 
@@ -186,10 +184,6 @@ def files(**overrides: str) -> dict[str, str]:
     return tree
 
 
-def invoke(*args: str | Path, env: dict[str, str] | None = None):
-    return CliRunner().invoke(main, [str(a) for a in args], env=env, catch_exceptions=False)
-
-
 def fingerprint_of(root: Path) -> str:
     from trainkit.loader import load_curriculum
 
@@ -212,7 +206,7 @@ def pack(tmp_path_factory):
     """One build of every language, read back by the tests below."""
     base = tmp_path_factory.mktemp("safety")
     root = with_translation(write_tree(base / "curriculum", files()))
-    result = invoke("--curriculum", root, "build", "--out", base / "out", env=EPOCH)
+    result = run("--curriculum", root, "build", "--out", base / "out", env=EPOCH)
     assert result.exit_code == 0, result.output
     return base / "out" / "journalist"
 
@@ -318,7 +312,7 @@ review_by: 2099-01-01
 
 
 def check(root: Path, *args: str):
-    return invoke("--curriculum", root, "check", *args)
+    return run("--curriculum", root, "check", *args)
 
 
 @pytest.mark.parametrize(
@@ -495,7 +489,7 @@ def test_a_workshop_file_adds_an_optional_lesson(tmp_path):
     root = write_tree(tmp_path / "c", files())
     workshop = tmp_path / "long.yml"
     workshop.write_text("profile: journalist\nadd: [extra-practice]\n", encoding="utf-8")
-    result = invoke(
+    result = run(
         "--curriculum", root, "build", "--workshop", workshop, "--lang", "en", "--format", "guide", "--out", tmp_path / "out", env=EPOCH
     )
     assert result.exit_code == 0, result.output
@@ -539,7 +533,7 @@ def test_a_checklist_caution_belongs_to_the_item_after_it():
 def test_a_place_to_verify_that_is_not_an_address_is_printed_not_linked(tmp_path):
     text = LINKED.replace("    where: https://support.example.org/linked", "    where: javascript:alert(1)")
     root = write_tree(tmp_path / "c", {**files(), "lessons/linked-devices/en.md": text})
-    result = invoke("--curriculum", root, "build", "--lang", "en", "--format", "guide", "--out", tmp_path / "out", env=EPOCH)
+    result = run("--curriculum", root, "build", "--lang", "en", "--format", "guide", "--out", tmp_path / "out", env=EPOCH)
     assert result.exit_code == 0, result.output
     reader = PdfReader(tmp_path / "out/journalist/en/guide.pdf")
     assert "javascript:alert(1)" in "".join(page.extract_text() for page in reader.pages)

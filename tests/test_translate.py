@@ -5,8 +5,8 @@ import json
 import shutil
 import subprocess
 
-from conftest import lesson_text
 from pypdf import PdfReader
+from support import lesson
 
 from trainkit.loader import fingerprint
 
@@ -116,7 +116,7 @@ source_fingerprint: {print}
 
 def arabic_curriculum(make_curriculum, extra_en=""):
     source = (
-        lesson_text(title="Encryption basics")
+        lesson(title="Encryption basics")
         + extra_en
         + "\n::: slides\n## Who can read it?\n- A postcard\n\n::: notes\nStart here.\n:::\n:::\n"
     )

@@ -279,7 +279,7 @@ def build(ctx: Context, profiles, languages, formats, paper, workshop, jobs, sli
     )
     with Progress() as progress:
         report = run_build(options, progress.step)
-    ctx.show(report.warnings + [p for pack in report.packs for p in pack.problems])
+    ctx.show([*report.warnings, *(p for pack in report.packs for p in pack.problems)])
     for pack in report.packs:
         status = ("up to date" if pack.reused else "built") if pack.ok else "FAILED (previous pack kept)"
         detail = f"{len(pack.files)} files, {pack.pages} pages" if pack.ok else ""

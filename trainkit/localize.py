@@ -7,15 +7,14 @@ Each lesson uses its translation when one exists, else the source language.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from urllib.parse import quote
 
 from markupsafe import Markup
 
+from .assets import image_url
 from .cast import appearing_in, people
-from .files import image_candidates
-from .markup import VIRTUAL_SCHEME, list_items, render_inline, render_markdown
+from .markup import list_items, render_inline, render_markdown
 from .model import Body, Curriculum, Lesson, Persona
 from .select import Selection
 
@@ -75,6 +74,7 @@ class LessonView:
     pulled_in_by: tuple[str, ...]
     verify: tuple[VerifyView, ...] = ()
     cautions: tuple[Markup, ...] = ()  # what participants are warned about (text, checklist, slides)
+    images: tuple[str, ...] = ()  # the trainkit:lesson/ URLs of the images it shows (assets.py)
 
     @property
     def duration(self) -> int:
@@ -112,15 +112,6 @@ class PackView:
         return tuple(view for view in self.lessons if view.stale)
 
 
-def image_url(lesson: Lesson, lang: str, name: str) -> str | None:
-    """The virtual URL of a lesson image, preferring a localized `<stem>.<lang>.<ext>` when it exists."""
-    for candidate in image_candidates(name, lang):
-        file = lesson.folder / candidate
-        if file.is_file() and not file.is_symlink():
-            return f"{VIRTUAL_SCHEME}lesson/{lesson.id}/{quote(candidate, safe='')}"  # pdf.load_resource unquotes
-    return None
-
-
 def localize_lesson(lesson: Lesson, lang: str, pulled_in_by: tuple[str, ...] = ()) -> LessonView:
     """One lesson in `lang`: its translation when there is one, else the source (a fallback)."""
     translation = lesson.translations.get(lang)
@@ -139,13 +130,18 @@ def localize_lesson(lesson: Lesson, lang: str, pulled_in_by: tuple[str, ...] = (
     # else the source language, whose `<stem>.<source>.<ext>` stands for `<stem>.<ext>` too.
     image_lang = lang if translation is not None else lesson.path.stem
 
+    images: dict[str, None] = {}
+
     def resolve(name: str) -> str | None:
-        return image_url(lesson, image_lang, name)
+        url = image_url(lesson, image_lang, name)
+        if url is not None:
+            images[url] = None
+        return url
 
     def md(text: str) -> Markup:
         return Markup(render_markdown(text, resolve))
 
-    return LessonView(
+    view = LessonView(
         id=lesson.id,
         lesson=lesson,
         lang=lang if not fallback else "",
@@ -176,6 +172,7 @@ def localize_lesson(lesson: Lesson, lang: str, pulled_in_by: tuple[str, ...] = (
         ),
         cautions=tuple(md(c.markdown) for c in body.cautions if c.container in PARTICIPANT_FACING),
     )
+    return replace(view, images=tuple(images))  # every Markdown above is rendered by now
 
 
 PARTICIPANT_FACING = ("participant", "checklist", "slides")
@@ -193,8 +190,6 @@ def localize_pack(
     `cache` (one per build) keeps each lesson's rendered Markdown per language, so
     a lesson shared by several profiles is converted once.
     """
-    from dataclasses import replace
-
     cache = {} if cache is None else cache
     views = []
     for lesson in selection.lessons:
@@ -243,8 +238,6 @@ def lesson_view(lesson: Lesson, lang: str, source_language: str, cache: dict[tup
 
 
 def _as_source(view: LessonView, lang: str) -> LessonView:
-    from dataclasses import replace
-
     return replace(view, lang=lang, fallback=False)
 
 

@@ -296,6 +296,16 @@ def caution_verbs_pattern(verbs: tuple[str, ...]) -> re.Pattern[str] | None:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Workshop:
+    """What a trainer's workshop file adds to the cover and agenda."""
+
+    title: str = ""
+    date: str = ""
+    place: str = ""
+    trainer: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Curriculum:
     root: Path
     title: str

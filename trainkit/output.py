@@ -23,16 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .errors import Problem, UsageError, warning
-from .files import Refused
-from .pdf.render import RenderError, load_resource
 
 if TYPE_CHECKING:
     from .localize import PackView
-    from .model import Curriculum
-    from .pipeline import BuildOptions, Document, PackPlan
-    from .render import Workshop
-
-VIRTUAL_SRC = re.compile(r'src="(trainkit:lesson/[^"]+)"')
+    from .model import Curriculum, Workshop
+    from .pack import PackPlan
+    from .pipeline import BuildOptions
 
 RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -202,16 +198,16 @@ def read_manifest(folder: Path) -> dict[str, Any] | None:
         return None
 
 
-def reuse_previous(document: Document, plan: PackPlan) -> None:
-    """Take the published file when its recorded key matches and its bytes are intact."""
-    previous = {entry["name"]: entry for entry in (plan.previous or {}).get("files", [])}
-    entry = previous.get(document.name)
-    path = plan.folder / document.name
-    if not entry or entry.get("key") != document.key or not path.is_file():
-        return
+def previous_file(manifest: dict[str, Any] | None, folder: Path, name: str, key: str) -> tuple[bytes, int] | None:
+    """The published file's bytes and pages when its recorded key is `key` and its bytes are intact."""
+    entry = next((e for e in (manifest or {}).get("files", []) if e.get("name") == name), None)
+    path = folder / name
+    if not entry or entry.get("key") != key or not path.is_file() or path.is_symlink():
+        return None
     data = path.read_bytes()
-    if hashlib.sha256(data).hexdigest() == entry.get("sha256"):
-        document.data, document.pages, document.reused = data, int(entry.get("pages", 0)), True
+    if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
+        return None
+    return data, int(entry.get("pages", 0))
 
 
 def environment_key() -> str:
@@ -222,22 +218,6 @@ def environment_key() -> str:
 
     fonts = [f"{f.path}:{f.path.stat().st_size}:{f.path.stat().st_mtime_ns}" for f in installed_stack()]
     return f"trainkit {__version__}; weasyprint {version('weasyprint')}; " + "; ".join(fonts)
-
-
-def images_key(html: str, lessons_root: Path) -> str:
-    """The hashes of every lesson image a document uses (refused images fail here, early)."""
-    digests = []
-    for url in sorted(set(VIRTUAL_SRC.findall(html))):
-        try:
-            data, _ = load_resource(url, lessons_root)
-        except Refused as refused:
-            raise RenderError([refused.message]) from None
-        digests.append(url + "=" + content_hash(data))
-    return ";".join(digests)
-
-
-def content_hash(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def remove_stale_outputs(options: BuildOptions, curriculum: Curriculum, profiles: list[str], languages: list[str]) -> list[Problem]:

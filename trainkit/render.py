@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from types import SimpleNamespace
@@ -22,9 +21,12 @@ from markupsafe import Markup
 
 from . import catalogs
 from .agenda import Day
+from .assets import shown_in
 from .i18n import is_rtl, language_name
 from .localize import PackView
 from .markup import continue_numbering, label_cautions
+from .model import Workshop
+from .pdf.document import Page, PagedDocument, Part
 
 
 def _shipped_templates() -> Path:
@@ -61,16 +63,6 @@ PHASES = {
 }
 GROUPS = {"individual": N_("Individual"), "pairs": N_("Pairs"), "small-groups": N_("Small groups"), "whole-group": N_("Whole group")}
 TOPICS = {"foundations": N_("Foundations"), "encryption": N_("Encryption"), "anonymity": N_("Anonymity"), "pseudonyms": N_("Pseudonyms")}
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Workshop:
-    """What a trainer's workshop file adds to the cover and agenda."""
-
-    title: str = ""
-    date: str = ""
-    place: str = ""
-    trainer: str = ""
 
 
 @cache
@@ -222,28 +214,60 @@ class Renderer:
         context.update(extra)
         return context
 
-    def handout(self, medium: str) -> str:
-        """The participant handout; medium 'print' (PDF) or 'screen' (the HTML file)."""
-        extras = []
-        if self.pack.glossary:
-            extras.append(SimpleNamespace(**{"id": "glossary", "title": self._("Glossary")}))
-        if any(view.checklist for view in self.pack.lessons):
-            extras.append(SimpleNamespace(**{"id": "after-the-workshop", "title": self._("After the workshop")}))
-        context = self.context(medium=medium, document_title=self._title("Participant handout"))
-        context["pack"].extras = extras
+    def handout(self) -> str:
+        """The participant handout as one HTML file for screens."""
+        context = self.context(medium="screen", document_title=self._title("Participant handout"))
+        context["pack"].extras = self._handout_extras()
         return self.finish(self.env.get_template("handout.html.j2").render(context))
 
-    def guide(self, days: tuple[Day, ...]) -> str:
+    def handout_pdf(self) -> PagedDocument:
+        """The participant handout for print, in pieces laid out one lesson at a time."""
+        context = self.context(medium="print", document_title=self._title("Participant handout"))
+        context["pack"].extras = self._handout_extras()
+        return self._paged("handout_parts.html.j2", context, "handout print")
+
+    def _handout_extras(self) -> list[SimpleNamespace]:
+        extras = []
+        if self.pack.glossary:
+            extras.append(SimpleNamespace(id="glossary", title=self._("Glossary")))
+        if any(view.checklist for view in self.pack.lessons):
+            extras.append(SimpleNamespace(id="after-the-workshop", title=self._("After the workshop")))
+        return extras
+
+    def guide(self, days: tuple[Day, ...]) -> PagedDocument:
+        """The facilitator guide (print only), in pieces like the print handout."""
         context = self.context(medium="print", days=days, document_title=self._title("Facilitator guide"))
-        context["pack"].extras = [
-            SimpleNamespace(**{"id": "agenda", "title": self._("Agenda")}),
-            SimpleNamespace(**{"id": "materials", "title": self._("Materials checklist")}),
+        extras = [
+            SimpleNamespace(id="agenda", title=self._("Agenda")),
+            SimpleNamespace(id="materials", title=self._("Materials checklist")),
         ]
         if self.pack.cast:
-            context["pack"].extras.append(SimpleNamespace(**{"id": "cast", "title": self._("The people in the stories")}))
+            extras.append(SimpleNamespace(id="cast", title=self._("The people in the stories")))
         if self.pack.optional:
-            context["pack"].extras.append(SimpleNamespace(**{"id": "optional", "title": self._("Optional lessons")}))
-        return self.finish(self.env.get_template("guide.html.j2").render(context))
+            extras.append(SimpleNamespace(id="optional", title=self._("Optional lessons")))
+        context["pack"].extras = extras
+        return self._paged("guide.html.j2", context, "guide print")
+
+    def _paged(self, template: str, context: dict[str, Any], body_class: str) -> PagedDocument:
+        """Each piece from its own macro of `template`: style, footers, front, lesson(view) and
+        (in the handout) back. The template is never rendered whole and cut apart."""
+        pieces = self.env.get_template(template).make_module(context)
+        parts = []
+        for view in self.pack.lessons:
+            body = self.finish(str(pieces.lesson(view)))
+            parts.append(Part(body=body, lesson=view.id, images=shown_in(body, view.images)))
+        back = self.finish(str(pieces.back())) if hasattr(pieces, "back") else ""
+        if back.strip():
+            parts.append(Part(body=back))
+        return PagedDocument(
+            page=Page(lang=self.lang, dir=context["dir"], body_class=f"{body_class} {context['dir']}"),
+            title=context["document_title"],
+            style=str(pieces.style()),
+            footers=str(pieces.footers()),
+            front=self.finish(str(pieces.front())),
+            contents=tuple(f"lesson-{view.id}" for view in self.pack.lessons) + tuple(extra.id for extra in context["pack"].extras),
+            parts=tuple(parts),
+        )
 
     def finish(self, html: str) -> str:
         """The last touch on every document: caution boxes get their translated label, and

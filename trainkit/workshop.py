@@ -12,8 +12,7 @@ from . import schema
 from .agenda import Schedule
 from .errors import ContentError, Problem, UsageError, did_you_mean, error, warning
 from .files import Refused, read_text
-from .model import Curriculum
-from .render import Workshop
+from .model import Curriculum, Workshop
 from .yamlsafe import load_yaml
 
 

@@ -1,4 +1,5 @@
-"""Shared helpers for the hostile-input tests: a one-lesson curriculum, a build, and output scans."""
+"""Helpers of the hostile-input tests on top of support.py: a one-lesson curriculum,
+English-only builds, and scans of everything a build wrote."""
 
 from __future__ import annotations
 
@@ -6,34 +7,21 @@ import re
 import zlib
 from pathlib import Path
 
-from click.testing import CliRunner
-from trees import write_tree
+from support import build as shared_build
+from support import lesson as shared_lesson
+from support import run, write_tree
 
-from trainkit.cli import main
 from trainkit.loader import fingerprint
 
-HEAD = """\
----
-title: {title}
-summary: A lesson written by someone we have never met.
-topics: [encryption]
-audiences: [journalist]
-level: beginner
-duration: 30
-objectives:
-  - Explain one thing.
-reviewed: 2026-01-01
-review_by: 2099-01-01
----
+__all__ = ["run", "write_tree"]  # the tests import these from here too
 
-"""
 CURRICULUM = "title: Hostile test\nsource_language: en\nlanguages: [en, es]\n"
 PROFILE = "title: Journalists\naudiences: [journalist]\n"
 CANARY = "CANARY-7f3a9c-do-not-leak"
 
 
 def lesson(body: str, title: str = "Hostile lesson") -> str:
-    return HEAD.format(title=title) + body
+    return shared_lesson(body, title, summary="A lesson written by someone we have never met.")
 
 
 def translation(source: str, body: str, title: str = "Lección hostil") -> str:
@@ -44,12 +32,9 @@ def write(root: Path, files: dict[str, str | bytes]) -> Path:
     return write_tree(root, {"curriculum.yml": CURRICULUM, "profiles/p.yml": PROFILE, **files})
 
 
-def run(*args: str | Path, env: dict[str, str] | None = None):
-    return CliRunner().invoke(main, [str(a) for a in args], env=env, catch_exceptions=False)
-
-
 def build(root: Path, out: Path, *extra: str, env: dict[str, str] | None = None):
-    return run("--curriculum", root, "build", "--out", out, "--lang", "en", *extra, env=env)
+    """support.build of the English packs only."""
+    return shared_build(root, out, "--lang", "en", *extra, env=env)
 
 
 def all_bytes(folder: Path) -> bytes:

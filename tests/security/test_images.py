@@ -48,8 +48,8 @@ def test_a_translation_falls_back_to_the_source_image_and_uses_its_own_variant(t
 
 
 def test_an_image_that_disappears_before_the_build_is_named(tmp_path):
+    from trainkit.assets import load_resource
     from trainkit.files import Refused
-    from trainkit.pdf.render import load_resource
 
     try:
         load_resource("trainkit:lesson/a/se%C3%B1al%20diagram.png", tmp_path)

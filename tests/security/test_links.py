@@ -67,7 +67,7 @@ def test_a_reference_style_image_is_checked_like_any_image(tmp_path):
     root = write(tmp_path / "c", {"lessons/a/en.md": lesson("Look:\n\n![The three layers][layers]\n\n[layers]: layers.png\n")})
     result = run("--curriculum", root, "check")
     assert result.exit_code == 1
-    assert "lessons/a/en.md:18: missing image 'layers.png'" in result.output
+    assert "lessons/a/en.md:19: missing image 'layers.png'" in result.output
     no_alt = write(tmp_path / "d", {"lessons/a/en.md": lesson("![][pic]\n\n[pic]: pic.png\n")})
     assert "image 'pic.png' has no alt text" in run("--curriculum", no_alt, "check").output
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from helpers import build, run
-from trees import EPOCH
+from support import EPOCH
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "mini"
@@ -172,7 +172,7 @@ def test_r7_render_workers_cannot_open_a_network_connection():
     listener.bind(("127.0.0.1", 0))
     listener.listen(1)
     port = listener.getsockname()[1]
-    pool = RenderPool(Path("/nonexistent"), 1)
+    pool = RenderPool(1)
     try:
         attempt = pool._pool().submit(socket.create_connection, ("127.0.0.1", port), 2)
         with pytest.raises(OSError, match="network access is forbidden"):
@@ -253,13 +253,13 @@ def test_r10_parsing_and_sanitising_scale_linearly(shape):
 
 
 def test_r11_refused_asset_at_render_time_fails_loudly(curriculum, tmp_path, monkeypatch):
-    from trainkit import pipeline
+    from trainkit import assets
     from trainkit.files import Refused
 
     def refuse(url, root):
         raise Refused(f"refused to load '{url}'")
 
-    monkeypatch.setattr(pipeline, "load_resource", refuse)
+    monkeypatch.setattr(assets, "load_resource", refuse)
     result = build(curriculum, tmp_path / "out", "--profile", "journalist", "--format", "handout")
     assert result.exit_code == 1
     assert "lessons/alpha/en.md: refused to load 'trainkit:lesson/alpha/lock.svg'" in result.output
@@ -275,36 +275,62 @@ def test_d7_a_document_without_bytes_is_never_published(tmp_path):
     from trainkit.loader import load_curriculum
     from trainkit.localize import localize_pack
     from trainkit.model import Format
-    from trainkit.pipeline import Document, PackPlan, publish_pack
+    from trainkit.pack import PackFile, PackPlan, publish_pack
+    from trainkit.pdf.document import WholeDocument
+    from trainkit.pdf.pool import Rendered
+    from trainkit.pdf.scheduler import PdfRequest
     from trainkit.select import select_lessons
 
     shutil.copytree(Path(__file__).parent.parent / "fixtures" / "mini", tmp_path / "mini")
     curriculum, _ = load_curriculum(tmp_path / "mini")
     pack = localize_pack(curriculum, select_lessons(curriculum, curriculum.profiles["journalist"]), "en")
     folder = tmp_path / "out" / "journalist" / "en"
-    plan = PackPlan(profile="journalist", lang="en", folder=folder, pack=pack)
-    plan.documents = [
-        Document(name="handout.pdf", html="<p>x</p>", key="k", data=None),
-        Document(name="guide.pdf", html="", key="g", data=b""),
-    ]
-    result = publish_pack(plan, curriculum, (Format.HANDOUT, Format.GUIDE), dt.date(2026, 1, 1), None, None)
+    request = PdfRequest(key="journalist/en/handout.pdf", document=WholeDocument(html="<p>x</p>"))
+    files = (PackFile(name="handout.pdf", key="k", request=request), PackFile(name="guide.pdf", key="g", data=b""))
+    plan = PackPlan(profile="journalist", lang="en", folder=folder, pack=pack, files=files)
+    rendered = {request.key: Rendered(key=request.key, pdf=b"")}
+    result = publish_pack(plan, rendered, (Format.HANDOUT, Format.GUIDE), dt.date(2026, 1, 1), None, None)
     assert not result.ok
     assert any("handout.pdf, guide.pdf came out empty, so the pack was not published" in p.message for p in result.problems)
     assert not folder.exists()
 
 
 def test_d14_an_error_is_blamed_on_the_lesson_it_names_not_on_a_prefix(tmp_path):
+    """Failures carry their lesson's id (no message is searched for one): a failure in
+    'tor-browser' is filed at that lesson's file, never at 'tor', whose id is a prefix of it."""
+    import datetime as dt
     from types import SimpleNamespace
 
-    from trainkit.pipeline import _lesson_path_for
+    from trainkit.model import Format
+    from trainkit.pack import PackFile, PackPlan, publish_pack
+    from trainkit.pdf.document import WholeDocument
+    from trainkit.pdf.pool import Rendered
+    from trainkit.pdf.render import Failure
+    from trainkit.pdf.scheduler import PdfRequest
 
     tor = SimpleNamespace(id="tor", source_path=tmp_path / "tor/en.md")
     browser = SimpleNamespace(id="tor-browser", source_path=tmp_path / "tor-browser/en.md")
     pack = SimpleNamespace(lessons=(tor, browser))
-    assert _lesson_path_for("lesson 'tor-browser': too heavy", pack) == browser.source_path
-    assert _lesson_path_for("file not found: trainkit:lesson/tor-browser/a.png", pack) == browser.source_path
-    assert _lesson_path_for("lesson 'tor': too heavy", pack) == tor.source_path
-    assert _lesson_path_for("file not found", pack) is None
+    request = PdfRequest(key="p/en/slides.pdf", document=WholeDocument(html="<p>x</p>"))
+    plan = PackPlan(
+        profile="p", lang="en", folder=tmp_path / "out", pack=pack, files=(PackFile(name="slides.pdf", key="k", request=request),)
+    )
+    failures = (
+        Failure("image 'a.png' of lesson 'tor-browser': gone", "tor-browser"),
+        Failure("too heavy", "tor"),
+        Failure("rendering took longer than the budget of 5 s"),
+    )
+    result = publish_pack(
+        plan, {request.key: Rendered(key=request.key, failures=failures)}, (Format.SLIDES,), dt.date(2026, 1, 1), None, None
+    )
+    filed = [(p.path, p.message) for p in result.problems]
+    assert filed[0] == (browser.source_path, "p/en/slides.pdf: image 'a.png' of lesson 'tor-browser': gone")
+    assert filed[1] == (tor.source_path, "p/en/slides.pdf: lesson 'tor': too heavy")
+    assert filed[2] == (
+        None,
+        "p/en/slides.pdf: rendering took longer than the budget of 5 s (the pack holds the lessons tor, tor-browser; one of them is too heavy to lay out)",
+    )
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_worker_that_dies_fails_its_pack_alone_and_publishes_nothing(tmp_path):

@@ -8,7 +8,6 @@ import re
 import socket
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from helpers import CANARY, all_bytes, build, lesson, run, translation, write
@@ -45,7 +44,7 @@ def test_02_traversal_is_an_error_and_the_old_pack_stays(tmp_path, target):
     result = build(good, tmp_path / "out")
     assert result.exit_code == 1
     expected = "is not a file directly in the lesson folder" if "\\" in target else "is outside the lesson folder"
-    assert f"lessons/a/en.md:16: image '{target}' {expected}" in result.output
+    assert f"lessons/a/en.md:17: image '{target}' {expected}" in result.output
     assert {p.name: p.read_bytes() for p in (tmp_path / "out" / "p" / "en").iterdir()} == before
 
 
@@ -58,7 +57,7 @@ def test_03_symlinked_image_and_folder_are_refused(tmp_path):
     (root / "lessons/a/img").symlink_to(tmp_path)
     result = run("--curriculum", root, "check")
     assert result.exit_code == 1
-    assert "lessons/a/en.md:14: image 'a.png' is outside the lesson folder" in result.output
+    assert "lessons/a/en.md:15: image 'a.png' is outside the lesson folder" in result.output
     assert "img/b.png" in result.output
     (root / "lessons/a/real.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(16))
     (root / "lessons/a/inner.png").symlink_to(root / "lessons/a/real.png")
@@ -190,18 +189,21 @@ def test_08_content_styles_are_dropped(tmp_path):
 
 
 def test_08_rendering_has_a_time_budget(monkeypatch):
-    from trainkit.pdf.pool import Job, RenderPool
+    from trainkit.pdf.document import WholeDocument
+    from trainkit.pdf.pool import RenderPool, WholeJob
 
     monkeypatch.setenv("TRAINKIT_TIME_BUDGET", "4")
     monkeypatch.setenv("TRAINKIT_TEST_STALL_LESSON", "slow")  # this lesson never finishes (pdf/pool.py)
-    pool = RenderPool(Path("/nonexistent"), 1)
+    pool = RenderPool(1)
     results = []
-    slow = '<html><body><article class="lesson" id="lesson-slow"><p>slow</p></article></body></html>'
-    pool.render([Job(key="slow", html=slow), Job(key="fast", html="<p>fine</p>")], results.append)
+    slow = WholeDocument(html='<html><body><article class="lesson" id="lesson-slow"><p>slow</p></article></body></html>', lessons=("slow",))
+    fast = WholeDocument(html="<p>fine</p>", lessons=("fast",))
+    jobs = [WholeJob(key=key, lessons_root="/nonexistent", document=document) for key, document in (("slow", slow), ("fast", fast))]
+    pool.render(jobs, results.append)
     pool.close()
     by_key = {r.key: r for r in results}
-    assert by_key["slow"].error == ["rendering took longer than the budget of 4 s"]
-    assert by_key["fast"].error is None and by_key["fast"].pdf.startswith(b"%PDF")
+    assert [f.message for f in by_key["slow"].failures] == ["rendering took longer than the budget of 4 s"]
+    assert by_key["fast"].ok and by_key["fast"].pdf.startswith(b"%PDF")
 
 
 def test_08_over_budget_pack_fails_alone_naming_its_lessons(tmp_path):

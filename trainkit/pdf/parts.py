@@ -1,15 +1,19 @@
 """Handouts and guides in parts: each lesson is laid out once and reused across packs and rebuilds.
 
-In: a document's HTML with `<!--trainkit:part-->` marks between its front (cover,
-contents, agenda), its lessons and its back (glossary, after the workshop). Out:
-the same PDF a single render would give, assembled with pypdf from parts.
+In: a PagedDocument (pdf/document.py): the front (cover, contents, agenda), one part
+per lesson and the back, each made on its own by the templates. Out: the same PDF a
+single render of the whole document would give, assembled with pypdf from parts.
 
 Each part is rendered alone, without page footers, and cached under the hash of
-its HTML, so a lesson that reads the same in two profiles, or did not change since
-the last build, is never laid out again. Assembly renders the front last with the
-real page numbers in its contents, stamps the footers ("Page N of M") from an
-overlay document of empty pages, points links between parts at their pages, keeps
-every part's bookmarks in order, and shares the fonts the parts have in common.
+what decides its bytes, so a lesson that reads the same in two profiles, or did not
+change since the last build, is never laid out again. Assembly renders the front
+last with the real page numbers in its contents, stamps the footers ("Page N of M")
+from an overlay document of empty pages, points links between parts at their pages,
+keeps every part's bookmarks in order, and shares the fonts the parts have in common.
+
+What the design rules out in the CSS: anything that depends on the pages before a
+lesson (recto breaks, running headers with string-set, counters across lessons);
+footers are the one exception, and they come from the overlay.
 """
 
 from __future__ import annotations
@@ -17,104 +21,45 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..files import write_atomic
+from .document import PagedDocument, Part
 from .fonts import share_fonts
-
-PART_MARK = "<!--trainkit:part-->"
-FOOTER_START = "/* trainkit:footer */"
-FOOTER_END = "/* trainkit:end-footer */"
-GOTO = "trainkit:goto/"
-
-_FOOTER = re.compile(re.escape(FOOTER_START) + ".*?" + re.escape(FOOTER_END), re.S)
-_TITLE = re.compile(r"<title>.*?</title>", re.S)
-_ID = re.compile(r'\sid="([^"]+)"')
-_LOCAL_HREF = re.compile(r'href="#([^"]+)"')
-_PAGE_REF = re.compile(r'href="' + re.escape(GOTO) + r'([^"]+)" class="page-ref"')
-# Transparent pages: the overlay must draw its footers and nothing else over the content.
-_SHEETS = "<style>html, body { background: transparent; } .tk-sheet + .tk-sheet { break-before: page; }</style>"
+from .render import GOTO, PdfWriter
 
 
 class AssemblyError(Exception):
     """Assembly would give a wrong PDF (missing footers, a dead link, unsettled contents): fail loudly."""
 
-
-_LESSON_OF_PART = re.compile(r'<article class="lesson" id="lesson-([a-z0-9][a-z0-9-]*)"')
-
-
-@dataclass(frozen=True, slots=True)
-class Split:
-    """A document cut into parts: `front` and `parts` are whole HTML documents without footers."""
-
-    front: str
-    parts: tuple[str, ...]
-    overlay_head: str  # the document's own head and body tag, footers included
-    tail: str
+    def __init__(self, message: str, lesson: str = ""):
+        self.lesson = lesson
+        super().__init__(message)
 
 
-def split_document(html: str) -> Split | None:
-    """Cut a document at its part marks; None when it has none (it is rendered whole)."""
-    if PART_MARK not in html:
-        return None
-    body_at = html.index("<body")
-    body_end = html.index(">", body_at) + 1
-    close = html.rindex("</body>")
-    head, body_tag, inner, tail = html[:body_at], html[body_at:body_end], html[body_end:close], html[close:]
-    # A part's head has no footers, and no title: the title names the pack, and the
-    # whole document's metadata comes from its front.
-    plain_head = _TITLE.sub("<title></title>", _FOOTER.sub("", head), count=1)
-    segments = [segment for segment in inner.split(PART_MARK) if segment.strip()]
-    front = _FOOTER.sub("", head) + body_tag + _outward_links(segments[0]) + tail
-    parts = tuple(plain_head + body_tag + _outward_links(segment) + tail for segment in segments[1:])
-    return Split(front=front, parts=parts, overlay_head=head + body_tag, tail=tail)
-
-
-def _outward_links(segment: str) -> str:
-    """Links to an anchor in another part become trainkit:goto/ links, resolved after assembly."""
-    own = set(_ID.findall(segment))
-    return _LOCAL_HREF.sub(lambda m: m.group(0) if m.group(1) in own else f'href="{GOTO}{m.group(1)}"', segment)
-
-
-def numbered_front(front: str, pages: dict[str, int]) -> str:
-    """The front with each contents entry carrying the page its target starts on."""
-
-    def number(match: re.Match[str]) -> str:
-        page = pages.get(match.group(1))
-        return match.group(0) + (f' data-page="{page}"' if page else "")
-
-    return _PAGE_REF.sub(number, front)
-
-
-def overlay(split: Split, pages: int) -> str:
-    """`pages` empty pages with the document's own page rules: only the footers are drawn."""
-    return split.overlay_head + _SHEETS + '<div class="tk-sheet"></div>' * pages + split.tail
+def part_key(environment: str, html: str, css: str, images: str) -> str:
+    """What decides a laid-out part's bytes: the renderer's versions and fonts, its images, CSS and HTML."""
+    return hashlib.sha256(f"{environment}\n{images}\n{css}\n{html}".encode()).hexdigest()
 
 
 class PartCache:
-    """Rendered parts on disk, named by the hash of what decides their bytes."""
+    """Rendered parts on disk, named by their part_key; laid out by this worker's PdfWriter when missing."""
 
-    def __init__(self, folder: Path, environment: str, render: Callable[[str], tuple[bytes, int]], key_extra: Callable[[str], str]):
+    def __init__(self, folder: Path, environment: str, writer: PdfWriter):
         self.folder = folder
         self.environment = environment
-        self._render = render
-        self._key_extra = key_extra
-
-    def key(self, html: str) -> str:
-        return part_key(self.environment, html, self._key_extra(html))
+        self.writer = writer
 
     def path(self, key: str) -> Path:
         return self.folder / f"{key}.pdf"
 
-    def get(self, html: str):  # type: ignore[no-untyped-def]
+    def lay_out(self, key: str, html: str, css: str, lesson: str = ""):  # type: ignore[no-untyped-def]
         """The part as a pypdf reader: from disk when it reads back whole, else rendered now and stored."""
         from pypdf import PdfReader
         from pypdf.errors import PdfReadError
 
-        path = self.path(self.key(html))
+        path = self.path(key)
         data = read_part(path)
         if data is not None:
             try:
@@ -123,13 +68,13 @@ class PartCache:
                     return reader
             except (PdfReadError, ValueError, KeyError, TypeError, AttributeError):
                 pass  # damaged on disk: lay it out again
-        data, _ = self._render(html)
-        store_part(path, data)
+        data, _ = self.writer.render(html, css=css, lesson=lesson, outward_links=True)
+        write_atomic(path, data)
         return PdfReader(io.BytesIO(data))
 
-
-def part_key(environment: str, html: str, images: str) -> str:
-    return hashlib.sha256(f"{environment}\n{images}\n{html}".encode()).hexdigest()
+    def lay_out_own(self, html: str, css: str):  # type: ignore[no-untyped-def]
+        """A front or an overlay: no lesson images, so its key is made here from what it shows."""
+        return self.lay_out(part_key(self.environment, html, css, ""), html, css)
 
 
 def read_part(path: Path) -> bytes | None:
@@ -144,20 +89,19 @@ def read_part(path: Path) -> bytes | None:
     return data
 
 
-def store_part(path: Path, data: bytes) -> None:
-    write_atomic(path, data)
-
-
-def assemble(split: Split, cache: PartCache) -> tuple[bytes, int]:
+def assemble(document: PagedDocument, part_keys: tuple[str, ...], cache: PartCache) -> tuple[bytes, int]:
     """The whole PDF from the front, the parts and the footer overlay; (bytes, page count)."""
-    from pypdf import PdfWriter
+    from pypdf import PdfWriter as Writer
 
-    readers = [cache.get(html) for html in split.parts]
+    readers = [
+        cache.lay_out(key, document.part_html(part), document.style, part.lesson)
+        for part, key in zip(document.parts, part_keys, strict=True)
+    ]
     counts = [len(reader.pages) for reader in readers]
     front_pages = 2  # a first guess (cover and contents); the front's own length moves every number after it
     for _ in range(4):
         anchors = _anchors(readers, counts, front_pages)
-        front_reader = cache.get(numbered_front(split.front, anchors))
+        front_reader = cache.lay_out_own(document.front_html(anchors), document.style)
         if len(front_reader.pages) == front_pages:
             break
         front_pages = len(front_reader.pages)
@@ -165,20 +109,15 @@ def assemble(split: Split, cache: PartCache) -> tuple[bytes, int]:
         raise AssemblyError(f"the contents pages never settled (the front took {front_pages} pages, then a different number)")
     anchors = _anchors(readers, counts, front_pages)
     total = front_pages + sum(counts)
-    footers = cache.get(overlay(split, total))
+    footers = cache.lay_out_own(document.overlay_html(total), "")
 
-    writer = PdfWriter()
+    writer = Writer()
     for reader in (front_reader, *readers):
         writer.append(reader)
     if len(footers.pages) != total:
         raise AssemblyError(f"the footer overlay has {len(footers.pages)} pages for a document of {total}")
     starts = [front_pages + sum(counts[:i]) for i in range(len(counts))]
-    lessons = [_LESSON_OF_PART.search(html) for html in split.parts]
-    _resolve_links(
-        writer,
-        anchors,
-        lambda page: next((m.group(1) for s, m in reversed(list(zip(starts, lessons, strict=True))) if m and page >= s), None),
-    )
+    _resolve_links(writer, anchors, lambda page: _part_at(page, starts, document.parts))
     share_fonts(writer)
     writer.add_metadata({k: v for k, v in (front_reader.metadata or {}).items()})
     language = front_reader.trailer["/Root"].get("/Lang")
@@ -190,6 +129,15 @@ def assemble(split: Split, cache: PartCache) -> tuple[bytes, int]:
     buffer = io.BytesIO()
     writer.write(buffer)
     return compact(buffer.getvalue(), footers.stream.getvalue()), total
+
+
+def _part_at(page: int, starts: list[int], parts: tuple[Part, ...]) -> Part | None:
+    """The part a page (0-based, whole document) belongs to; None for the front."""
+    found = None
+    for start, part in zip(starts, parts, strict=True):
+        if page >= start:
+            found = part
+    return found
 
 
 def compact(data: bytes, footers: bytes | None = None) -> bytes:
@@ -238,7 +186,7 @@ def _anchors(readers, counts: list[int], front_pages: int) -> dict[str, int]:  #
     return pages
 
 
-def _resolve_links(writer, anchors: dict[str, int], lesson_at: Callable[[int], str | None]) -> None:  # type: ignore[no-untyped-def]
+def _resolve_links(writer, anchors: dict[str, int], part_at: Callable[[int], Part | None]) -> None:  # type: ignore[no-untyped-def]
     """trainkit:goto/<id> links → links to the page that anchor is on; a link to no anchor is an error."""
     from pypdf.generic import ArrayObject, FloatObject, NameObject, NullObject
 
@@ -256,9 +204,11 @@ def _resolve_links(writer, anchors: dict[str, int], lesson_at: Callable[[int], s
                 continue
             target = anchors.get(uri[len(GOTO) :])
             if target is None or target > len(writer.pages):
-                lesson = lesson_at(number)
-                where = f"lesson '{lesson}'" if lesson else "the front pages"
-                raise AssemblyError(f"a link in {where} points to '#{uri[len(GOTO) :]}', which is nowhere in this document")
+                part = part_at(number)
+                where = "the front pages" if part is None else f"lesson '{part.lesson}'" if part.lesson else "the closing pages"
+                raise AssemblyError(
+                    f"a link in {where} points to '#{uri[len(GOTO) :]}', which is nowhere in this document", part.lesson if part else ""
+                )
             goal = writer.pages[target - 1]
             del annotation["/A"]
             top = FloatObject(float(goal.mediabox.top))

@@ -21,32 +21,74 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
-from .parts import AssemblyError, PartCache, Split, assemble
+from .document import PagedDocument, WholeDocument
+from .parts import AssemblyError, PartCache, assemble
+from .render import Failure
 
 DEFAULT_TIME_BUDGET = 300  # seconds per document
 DEFAULT_MEMORY_BUDGET = 2048  # MiB per worker
 
-_writer = None  # this worker's PdfWriter, set by _start (one per process, never shared)
-_parts: PartCache | None = None  # this worker's view of the part cache
+# This worker's renderer and part cache, one per curriculum (set by _start and _cache_for; never shared).
+_parts_folder = ""
+_environment = ""
+_caches: dict[str, PartCache] = {}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Job:
-    """A whole document (`html`), one part to store in the part cache (`part`), or a
-    document to assemble from its parts (`split`)."""
+class WholeJob:
+    """Lay a document out in one go (the slides)."""
 
-    key: str  # caller's id for the document or part
-    html: str = ""
-    part: bool = False
-    split: Split | None = None
+    key: str
+    lessons_root: str
+    document: WholeDocument
+
+    @property
+    def lessons(self) -> tuple[str, ...]:
+        return self.document.lessons
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PartJob:
+    """Lay one part of a paged document out into the part cache, under the key the parent made."""
+
+    key: str
+    lessons_root: str
+    part_key: str
+    html: str
+    css: str
+    lesson: str
+
+    @property
+    def lessons(self) -> tuple[str, ...]:
+        return (self.lesson,) if self.lesson else ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AssemblyJob:
+    """Assemble a paged document from its parts (laying out again any that went missing)."""
+
+    key: str
+    lessons_root: str
+    document: PagedDocument
+    part_keys: tuple[str, ...]
+    lessons: tuple[str, ...] = ()
+
+
+Job = WholeJob | PartJob | AssemblyJob
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Rendered:
+    """What came back for a job: PDF bytes and pages (a part job returns none), or why it failed."""
+
     key: str
     pdf: bytes = b""
     pages: int = 0
-    error: list[str] | None = None
+    failures: tuple[Failure, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
 
 
 class _Timeout(Exception):
@@ -95,8 +137,8 @@ def forbid_network() -> None:
     socket.gethostbyname = no_lookup  # type: ignore[assignment]
 
 
-def _start(lessons_root: str, memory_mib: int, parts_folder: str, environment: str) -> None:
-    global _writer, _parts
+def _start(memory_mib: int, parts_folder: str, environment: str) -> None:
+    global _parts_folder, _environment
     import resource
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
@@ -106,25 +148,28 @@ def _start(lessons_root: str, memory_mib: int, parts_folder: str, environment: s
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     except (ValueError, OSError):
         pass
-    from .render import PdfWriter
-
-    _writer = PdfWriter(Path(lessons_root))
-    _parts = part_cache(Path(parts_folder), environment, _writer) if parts_folder else None
+    _parts_folder, _environment = parts_folder, environment
+    import weasyprint  # noqa: F401 - the slow import, done while the parent loads the curriculum
 
 
-def part_cache(folder: Path, environment: str, writer) -> PartCache:  # type: ignore[no-untyped-def]
-    from ..output import images_key
+def _cache_for(lessons_root: str) -> PartCache:
+    """This worker's renderer (fonts loaded once) and part cache for one curriculum's images."""
+    cache = _caches.get(lessons_root)
+    if cache is None:
+        from .render import PdfWriter
 
-    return PartCache(folder, environment, writer.render, lambda html: images_key(html, writer.lessons_root))
+        cache = _caches[lessons_root] = PartCache(Path(_parts_folder), _environment, PdfWriter(Path(lessons_root)))
+    return cache
 
 
 def _stall_for_tests(job: Job) -> None:
     """The tests' way to make one lesson fail on any machine: TRAINKIT_TEST_STALL_LESSON=<id>
     runs over the time budget (instead of hoping a big table is slow enough), and
-    TRAINKIT_TEST_CRASH_LESSON=<id> kills the worker, as a crash or the kernel would."""
+    TRAINKIT_TEST_CRASH_LESSON=<id> kills the worker, as a crash or the kernel would.
+    Only jobs that lay a lesson out are affected (a part, or a whole document that shows it)."""
     for variable in ("TRAINKIT_TEST_STALL_LESSON", "TRAINKIT_TEST_CRASH_LESSON"):
         lesson = os.environ.get(variable)
-        if lesson and f'id="lesson-{lesson}"' in (job.html or ""):
+        if lesson and not isinstance(job, AssemblyJob) and lesson in job.lessons:
             if variable.endswith("CRASH_LESSON"):
                 os._exit(70)
             time.sleep(24 * 3600)  # the budget's alarm interrupts this
@@ -141,34 +186,34 @@ def _alarm(signum, frame):  # type: ignore[no-untyped-def]
 def _render(job: Job, seconds: int) -> Rendered:
     from .render import RenderError
 
-    assert _writer is not None
+    cache = _cache_for(job.lessons_root)
     signal.signal(signal.SIGALRM, _alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)
+    lesson = job.lesson if isinstance(job, PartJob) else ""
     try:
         _stall_for_tests(job)
-        if job.split is not None:
-            assert _parts is not None
+        if isinstance(job, AssemblyJob):
             try:
-                pdf, pages = assemble(job.split, _parts)
+                pdf, pages = assemble(job.document, job.part_keys, cache)
             except AssemblyError as exc:
-                return Rendered(key=job.key, error=[str(exc)])
+                return Rendered(key=job.key, failures=(Failure(str(exc), exc.lesson),))
             except (RenderError, _Timeout, MemoryError):
                 raise
             except Exception as exc:  # noqa: BLE001 - a PDF library failure fails this document alone
-                return Rendered(key=job.key, error=[f"the parts could not be assembled into one PDF ({type(exc).__name__}: {exc})"])
-        elif job.part:
-            assert _parts is not None
-            _parts.get(job.html)
+                message = f"the parts could not be assembled into one PDF ({type(exc).__name__}: {exc})"
+                return Rendered(key=job.key, failures=(Failure(message),))
+        elif isinstance(job, PartJob):
+            cache.lay_out(job.part_key, job.html, job.css, job.lesson)
             return Rendered(key=job.key)
         else:
-            pdf, pages = _writer.render(job.html)
+            pdf, pages = cache.writer.render(job.document.html)
         return Rendered(key=job.key, pdf=pdf, pages=pages)
     except RenderError as exc:
-        return Rendered(key=job.key, error=exc.messages)
+        return Rendered(key=job.key, failures=tuple(exc.failures))
     except _Timeout:
-        return Rendered(key=job.key, error=[f"rendering took longer than the budget of {seconds} s"])
+        return Rendered(key=job.key, failures=(Failure(f"rendering took longer than the budget of {seconds} s", lesson),))
     except MemoryError:
-        return Rendered(key=job.key, error=["rendering needed more memory than the budget allows"])
+        return Rendered(key=job.key, failures=(Failure("rendering needed more memory than the budget allows", lesson),))
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
 
@@ -180,8 +225,7 @@ class RenderPool:
     render never starts them; `start` starts them early when everything will render.
     """
 
-    def __init__(self, lessons_root: Path, jobs: int, parts_folder: Path | None = None, environment: str = ""):
-        self.lessons_root = lessons_root
+    def __init__(self, jobs: int, parts_folder: Path | None = None, environment: str = ""):
         self.parts_folder = parts_folder
         self.environment = environment
         self.jobs = max(1, jobs)
@@ -197,7 +241,7 @@ class RenderPool:
                 self.jobs,
                 mp_context=context,
                 initializer=_start,
-                initargs=(str(self.lessons_root), self.memory, str(self.parts_folder or ""), self.environment),
+                initargs=(self.memory, str(self.parts_folder or ""), self.environment),
             )
         return self._executor
 
@@ -236,7 +280,8 @@ class RenderPool:
                     result = future.result()
                 except BrokenProcessPool:
                     if job.key in ran_alone:
-                        result = Rendered(key=job.key, error=["the renderer stopped (out of memory or crashed) on this document"])
+                        message = "the renderer stopped (out of memory or crashed) on this document"
+                        result = Rendered(key=job.key, failures=(Failure(message, job.lesson if isinstance(job, PartJob) else ""),))
                     elif job.key in retried:
                         alone.append(job)
                         continue

@@ -1,49 +1,40 @@
 """HTML → PDF with WeasyPrint, through a fetcher that serves only the curriculum's own images.
 
 WeasyPrint's default fetcher follows file:// and http(s)://; ours serves
-`trainkit:lesson/<id>/<file>` from that lesson's folder (regular files, no links,
-size-capped, bytes matching the type) and refuses everything else before any
-lookup. A refusal, or any resource WeasyPrint could not load, fails the document.
+`trainkit:lesson/<id>/<file>` from that lesson's folder (assets.load_resource:
+regular files, no links, size-capped, bytes matching the type) and refuses
+everything else before any lookup. A refusal, or any resource WeasyPrint could
+not load, fails the document with a `Failure` that names the lesson it is in.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote
 
-from ..files import Refused, read_bytes, sniff_image
+from ..assets import lesson_of, load_resource
+from ..files import Refused
 from ..markup import VIRTUAL_SCHEME
-from ..model import ID_PATTERN
 
-LESSON_URL = re.compile(r"^trainkit:lesson/([a-z0-9][a-z0-9-]{0,63})/([^/\\]+)$")
+GOTO = "trainkit:goto/"  # a link to an anchor in another part, resolved when the parts are assembled
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Why a document or part failed, and the lesson it happened in ('' when none can be named)."""
+
+    message: str
+    lesson: str = ""
 
 
 class RenderError(Exception):
-    """A document could not be rendered safely; `messages` say why."""
+    """A document could not be rendered safely; `failures` say why and where."""
 
-    def __init__(self, messages: list[str]):
-        self.messages = messages
-        super().__init__("; ".join(messages))
-
-
-def load_resource(url: str, lessons_root: Path) -> tuple[bytes, str]:
-    """The bytes and MIME type behind a `trainkit:` URL; Refused for anything else."""
-    match = LESSON_URL.match(url)
-    if not match or not ID_PATTERN.match(match.group(1)):
-        raise Refused(f"refused to load '{url[:200]}': only images in the lesson's own folder may be used")
-    lesson_id, quoted = match.groups()
-    name = unquote(quoted)  # views.image_url quotes names with spaces or non-ASCII letters
-    if name.startswith(".") or name in ("..", ".") or "/" in name or "\\" in name:
-        raise Refused(f"refused to load '{url[:200]}'")
-    folder = lessons_root / lesson_id
-    try:
-        data = read_bytes(folder / name, folder)
-        return data, sniff_image(data, name)
-    except Refused as refused:
-        raise Refused(f"image '{name}' of lesson '{lesson_id}': {refused.message}", refused.line) from None
+    def __init__(self, failures: list[Failure]):
+        self.failures = failures
+        super().__init__("; ".join(f.message for f in failures))
 
 
 @dataclass
@@ -61,7 +52,7 @@ class _Collector(logging.Handler):
 
 
 class PdfWriter:
-    """Renders HTML strings to PDF bytes; one per worker, reusing fonts between documents."""
+    """Renders HTML strings to PDF bytes; one per worker, reusing fonts and parsed stylesheets."""
 
     def __init__(self, lessons_root: Path):
         from weasyprint.text.fonts import FontConfiguration
@@ -69,6 +60,7 @@ class PdfWriter:
         self.lessons_root = lessons_root
         self.font_config = FontConfiguration()
         self._fetcher = self._make_fetcher()
+        self._stylesheets: dict[str, object] = {}
 
     def _make_fetcher(self):  # type: ignore[no-untyped-def]
         from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -80,20 +72,37 @@ class PdfWriter:
 
             def __init__(self) -> None:
                 super().__init__(allowed_protocols=set(), allow_redirects=False, fail_on_errors=True)
-                self.refused: list[str] = []
+                self.refused: list[Failure] = []
 
             def fetch(self, url, headers=None):  # type: ignore[no-untyped-def]
                 try:
                     data, mime = load_resource(url, lessons_root)
                 except Refused as refused:
-                    self.refused.append(refused.message)
+                    self.refused.append(Failure(refused.message, lesson_of(url)))
                     raise
                 return URLFetcherResponse(url, body=data, headers={"Content-Type": mime})
 
         return CurriculumFetcher
 
-    def render(self, html: str) -> tuple[bytes, int]:
-        """PDF bytes and page count; RenderError if anything was refused or failed to load."""
+    def stylesheet(self, css: str):  # type: ignore[no-untyped-def]
+        """`css` parsed once per worker: every part of a document shares its stylesheet, and
+        parsing it again for each lesson would cost a sixth of the lesson's layout."""
+        from weasyprint import CSS
+
+        key = hashlib.sha256(css.encode()).hexdigest()
+        sheet = self._stylesheets.get(key)
+        if sheet is None:
+            if len(self._stylesheets) > 32:
+                self._stylesheets.clear()
+            sheet = self._stylesheets[key] = CSS(string=css, font_config=self.font_config)
+        return sheet
+
+    def render(self, html: str, *, css: str = "", lesson: str = "", outward_links: bool = False) -> tuple[bytes, int]:
+        """PDF bytes and page count; RenderError if anything was refused or failed to load.
+
+        `css` is the document's stylesheet when the HTML carries none of its own. With
+        `outward_links` (a part of a larger document), a link to an anchor this HTML does not
+        hold becomes a `trainkit:goto/` link that assembly points at the right page."""
         from weasyprint import HTML
         from weasyprint.urls import FatalURLFetchingError
 
@@ -102,16 +111,32 @@ class PdfWriter:
         logger = logging.getLogger("weasyprint")
         logger.addHandler(collector)
         try:
-            document = HTML(string=html, base_url=f"{VIRTUAL_SCHEME}pack/", url_fetcher=fetcher).render(font_config=self.font_config)
+            stylesheets = [self.stylesheet(css)] if css else None
+            document = HTML(string=html, base_url=f"{VIRTUAL_SCHEME}pack/", url_fetcher=fetcher).render(
+                font_config=self.font_config, stylesheets=stylesheets
+            )
+            if outward_links:
+                _point_outward(document)
             data = document.write_pdf(font_config=self.font_config)
         except FatalURLFetchingError as exc:
-            raise RenderError(fetcher.refused or [str(exc)]) from None
+            raise RenderError(fetcher.refused or [Failure(str(exc), lesson)]) from None
         finally:
             logger.removeHandler(collector)
-        failures = fetcher.refused + [m for m in collector.messages if _is_failure(m)]
+        failures = fetcher.refused + [Failure(m, lesson) for m in collector.messages if _is_failure(m)]
         if failures:
             raise RenderError(failures)
         return data, len(document.pages)
+
+
+def _point_outward(document) -> None:  # type: ignore[no-untyped-def]
+    """Internal links whose anchor is on none of the pages → `trainkit:goto/<anchor>`, through
+    WeasyPrint's documented `Page.links` and `Page.anchors` (a missing anchor may be "not at all")."""
+    anchors = {name for page in document.pages for name in page.anchors}
+    for page in document.pages:
+        page.links = [
+            ("external", GOTO + target, rectangle, box) if kind == "internal" and target not in anchors else (kind, target, rectangle, box)
+            for kind, target, rectangle, box in page.links
+        ]
 
 
 def _is_failure(message: str) -> bool:

@@ -1,0 +1,74 @@
+"""The tests' one set of helpers: a lesson file, a folder tree, the CLI, one build date.
+
+Every test that makes up a curriculum writes its lessons with `lesson()` and its
+files with `write_tree()`, and drives Trainkit through `run()` or `build()`, the
+real command line in-process. The hostile-input tests add their own scans of
+the output in security/helpers.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from trainkit.cli import main
+
+# One build date for every test that builds: 2026-01-01, so outputs are byte for byte repeatable.
+EPOCH = {"SOURCE_DATE_EPOCH": "1767225600"}
+
+LESSON = """\
+---
+title: {title}
+summary: {summary}
+topics: [{topics}]
+audiences: [{audiences}]
+level: {level}
+duration: {duration}
+prerequisites: [{prerequisites}]
+objectives:
+  - Explain one thing.
+reviewed: 2026-01-01
+review_by: 2099-01-01
+---
+
+"""
+
+
+def lesson(
+    body: str | None = None,
+    title: str = "A lesson",
+    *,
+    summary: str = "A lesson used by the tests.",
+    topics: str = "encryption",
+    audiences: str = "journalist",
+    level: str = "beginner",
+    duration: int = 30,
+    prerequisites: str = "",
+) -> str:
+    """A source lesson: valid front matter (body on line 16), then `body`."""
+    head = LESSON.format(
+        title=title, summary=summary, topics=topics, audiences=audiences, level=level, duration=duration, prerequisites=prerequisites
+    )
+    return head + (body if body is not None else f"Participant text for {title}.\n")
+
+
+def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return root
+
+
+def run(*args: str | Path, env: dict[str, str] | None = None) -> Result:
+    """The `trainkit` command line, in-process; exceptions are not swallowed (a traceback fails the test)."""
+    return CliRunner().invoke(main, [str(a) for a in args], env=env, catch_exceptions=False)
+
+
+def build(root: Path, out: Path, *args: str, env: dict[str, str] | None = None) -> Result:
+    """`trainkit build` of `root` into `out` on the tests' build date."""
+    return run("--curriculum", root, "build", "--out", out, *args, env={**EPOCH, **(env or {})})
