@@ -76,11 +76,20 @@ def font_files(text: str, folder: Path) -> str:
         subsetter.populate(unicodes=wanted)
         subsetter.subset(source)
         name = f"{family.replace(' ', '')}-{int(bold)}{int(italic)}.ttf"
+        # A name of its own, so that fontconfig never takes the installed file for it.
+        for record in source["name"].names:
+            if record.nameID in (1, 3, 4, 6, 16):
+                record.string = f"Tk{name[:-4]}"
         source.save(str(folder / name))
         rules.append(
-            f'@font-face {{ font-family: "{family}"; font-weight: {700 if bold else 400}; '
+            f'@font-face {{ font-family: "Tk{family}"; font-weight: {700 if bold else 400}; '
             f'font-style: {"italic" if italic else "normal"}; src: url("trainkit:font/{name}"); }}'
         )
+    # The aliases in place of the installed families (fontconfig prefers an installed file of
+    # the same name), for the text and the page margins alike.
+    families = ", ".join(dict.fromkeys(f'"Tk{family}"' for family, _, _ in FACES))
+    rules.append(f"html, body, body * {{ font-family: {families}, sans-serif !important; }}")
+    rules.append(f"@page {{ font-family: {families}, sans-serif; }}")
     return "\n".join(rules)
 
 
@@ -102,7 +111,7 @@ def run(kind: str, document, keys, root: Path) -> tuple[float, int, int]:  # typ
     if kind == "full":
         text = document.whole_html()
         faces = font_files(text, folder)
-        document = dataclasses.replace(document, style=faces + "\n" + document.style)
+        document = dataclasses.replace(document, style=document.style + "\n" + faces, footers=document.footers + "\n" + faces)
 
         def load(url: str, lessons_root: Path):  # type: ignore[no-untyped-def]
             if url.startswith("trainkit:font/"):

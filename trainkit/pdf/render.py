@@ -94,7 +94,9 @@ class PdfWriter:
         if sheet is None:
             if len(self._stylesheets) > 32:
                 self._stylesheets.clear()
-            sheet = self._stylesheets[key] = CSS(string=css, font_config=self.font_config)
+            # Our fetcher here too: a stylesheet given on its own would otherwise load url()s with WeasyPrint's.
+            sheet = CSS(string=css, base_url=f"{VIRTUAL_SCHEME}pack/", url_fetcher=self._fetcher(), font_config=self.font_config)
+            self._stylesheets[key] = sheet
         return sheet
 
     def render(self, html: str, *, css: str = "", lesson: str = "", outward_links: bool = False) -> tuple[bytes, int]:
