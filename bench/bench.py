@@ -87,7 +87,7 @@ def weasyprint_floor(curriculum: Path) -> tuple[float, int]:
     for html in documents:
         started = time.perf_counter()
         document = HTML(string=html, base_url="trainkit:pack/", url_fetcher=fetcher()).render(font_config=writer.font_config)
-        document.write_pdf(font_config=writer.font_config)
+        document.write_pdf()
         total += time.perf_counter() - started
     return total, len(documents)
 

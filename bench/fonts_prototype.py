@@ -43,7 +43,9 @@ def planned_handout(root: Path, lang: str):  # type: ignore[no-untyped-def]
     from trainkit.model import Format
     from trainkit.pack import plan_pack
 
-    options = pipeline.BuildOptions(curriculum=root, out=Path(tempfile.mkdtemp()), formats=(Format.HANDOUT,), source_date_epoch="1767225600")
+    options = pipeline.BuildOptions(
+        curriculum=root, out=Path(tempfile.mkdtemp()), formats=(Format.HANDOUT,), source_date_epoch="1767225600"
+    )
     curriculum, _, _ = pipeline.prepare(options)
     requests: list = []
     profile = sorted(curriculum.profiles)[0]

@@ -271,9 +271,9 @@ def test_a_lesson_cannot_cut_the_document_with_what_was_once_a_part_mark(tmp_pat
     assert "Before the mark." in text and "After the mark." in text and text.count(mark) == 2
 
 
-def test_without_harfbuzz_subset_fonts_stay_per_part_and_the_pdf_is_whole(long_pack, tmp_path, monkeypatch):
-    """Font sharing only ever saves bytes: where libharfbuzz-subset is missing, each part
-    keeps its own subsets and the document is still complete and correct."""
+def test_fonts_that_cannot_be_merged_stay_per_part_and_the_pdf_is_whole(long_pack, tmp_path, monkeypatch):
+    """Font sharing only ever saves bytes: where the parts' subsets cannot be merged, each
+    part keeps its own and the document is still complete and correct."""
     import io
 
     from trainkit.pdf import fonts as fontshare
@@ -281,7 +281,7 @@ def test_without_harfbuzz_subset_fonts_stay_per_part_and_the_pdf_is_whole(long_p
 
     document, keys, cache = _planned_and_cache(long_pack, tmp_path)
     shared, _ = assemble(document, keys, cache)
-    monkeypatch.setattr(fontshare, "_harfbuzz", lambda: None)
+    monkeypatch.setattr(fontshare, "merge_programs", lambda programs: None)
     separate, pages = assemble(document, keys, cache)
     assert len(separate) > len(shared)
     reader = PdfReader(io.BytesIO(separate))

@@ -67,7 +67,6 @@ class Installed:
     width: int
     path: Path
     index: int
-    postscript_name: str
 
 
 @cache
@@ -75,7 +74,7 @@ def installed_fonts() -> tuple[Installed, ...]:
     """Every installed font, from one fc-list call (one fc-match per family costs far more)."""
     try:
         result = subprocess.run(
-            ["fc-list", "--format", "%{family}\t%{weight}\t%{slant}\t%{width}\t%{file}\t%{index}\t%{postscriptname}\n"],
+            ["fc-list", "--format", "%{family}\t%{weight}\t%{slant}\t%{width}\t%{file}\t%{index}\n"],
             capture_output=True,
             text=True,
             timeout=30,
@@ -86,10 +85,10 @@ def installed_fonts() -> tuple[Installed, ...]:
     fonts = []
     for line in result.stdout.splitlines():
         fields = line.split("\t")
-        if len(fields) != 7 or not all(f.isdigit() for f in (*fields[1:4], fields[5])):
+        if len(fields) != 6 or not all(f.isdigit() for f in (*fields[1:4], fields[5])):
             continue  # variable fonts list ranges ("[100 900]"); the stack uses static files
-        families, weight, slant, width, path, index, name = fields
-        fonts.append(Installed(tuple(families.split(",")), int(weight), int(slant), int(width), Path(path), int(index), name))
+        families, weight, slant, width, path, index = fields
+        fonts.append(Installed(tuple(families.split(",")), int(weight), int(slant), int(width), Path(path), int(index)))
     return tuple(fonts)
 
 

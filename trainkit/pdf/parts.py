@@ -118,7 +118,6 @@ def assemble(document: PagedDocument, part_keys: tuple[str, ...], cache: PartCac
         raise AssemblyError(f"the footer overlay has {len(footers.pages)} pages for a document of {total}")
     starts = [front_pages + sum(counts[:i]) for i in range(len(counts))]
     _resolve_links(writer, anchors, lambda page: _part_at(page, starts, document.parts))
-    share_fonts(writer)
     writer.add_metadata({k: v for k, v in (front_reader.metadata or {}).items()})
     language = front_reader.trailer["/Root"].get("/Lang")
     if language is not None:
@@ -141,14 +140,15 @@ def _part_at(page: int, starts: list[int], parts: tuple[Part, ...]) -> Part | No
 
 
 def compact(data: bytes, footers: bytes | None = None) -> bytes:
-    """Stamp the footers and rewrite with object streams (pypdf cannot) and an /ID made from
-    the content, so that the same parts always give the same bytes. qpdf, through pikepdf's
-    public API, does all three: page i of `footers` is drawn over page i as a form XObject
-    (copied once per document with the fonts it uses)."""
+    """Share the parts' fonts, stamp the footers, and rewrite with object streams (pypdf
+    cannot) and an /ID made from the content, so that the same parts always give the same
+    bytes. qpdf, through pikepdf's public API, does it all: page i of `footers` is drawn
+    over page i as a form XObject (copied once per document with the fonts it uses)."""
     import pikepdf
 
     with pikepdf.open(io.BytesIO(data)) as pdf:
         if footers is not None:
+            share_fonts(pdf)
             with pikepdf.open(io.BytesIO(footers)) as overlay:
                 for index, (page, footer) in enumerate(zip(pdf.pages, overlay.pages, strict=True)):
                     # Page.add_overlay names its XObject at random; a fixed name keeps builds byte-identical.

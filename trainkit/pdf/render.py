@@ -119,7 +119,7 @@ class PdfWriter:
             )
             if outward_links:
                 _point_outward(document)
-            data = document.write_pdf(font_config=self.font_config)
+            data = document.write_pdf()
         except FatalURLFetchingError as exc:
             raise RenderError(fetcher.refused or [Failure(str(exc), lesson)]) from None
         finally:
