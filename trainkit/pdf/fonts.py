@@ -14,8 +14,12 @@ Works on a pikepdf.Pdf (public API), in the pass that stamps the footers.
 
 from __future__ import annotations
 
+import array
 import io
+import itertools
 import re
+import struct
+import sys
 from typing import Any
 
 _BFCHAR = re.compile(rb"<([0-9a-fA-F]{4})>\s*<([0-9a-fA-F]+)>")
@@ -83,37 +87,59 @@ def merge_programs(programs: list[bytes]) -> bytes | None:
         metrics: dict[int, tuple[int, int]] = {}
         count = 0
         for font in fonts:
-            raw, offsets = font.reader["glyf"], font["loca"]
-            order = font.getGlyphOrder()
-            widths = font["hmtx"].metrics
-            count = max(count, len(order))
-            for glyph in range(min(len(offsets) - 1, len(order))):
-                outline = raw[offsets[glyph] : offsets[glyph + 1]]
-                if not outline:
+            # Read from the raw tables: a part's subset keeps the font's ids, so it has a slot
+            # for thousands of glyphs, nearly all empty; decompiling them all costs more than the rest.
+            raw, offsets = font.reader["glyf"], _offsets(font)
+            count = max(count, len(offsets) - 1)
+            for glyph, (start, end) in enumerate(itertools.pairwise(offsets)):
+                if end <= start:
                     continue
+                outline = raw[start:end]
                 if glyph in outlines:
                     if outlines[glyph].rstrip(b"\0") != outline.rstrip(b"\0"):
                         return None  # one id, two outlines: not one font
                     continue
                 outlines[glyph] = outline
-                metrics[glyph] = widths[order[glyph]]
+                metrics[glyph] = _metric(font, glyph)
         order = [".notdef", *(f"glyph{i:05d}" for i in range(1, count))]
         for tag in _DROPPED:
             if tag in base:
                 del base[tag]
         if "post" in base:
             base["post"].formatType = 3.0  # no glyph names: the ids are all a PDF uses
+        glyf, hmtx, maxp = base["glyf"], base["hmtx"], base["maxp"]  # read as they are, then given every glyph
         base.setGlyphOrder(order)
-        table = base["glyf"]
-        table.glyphOrder = order
-        table.glyphs = {name: Glyph(outlines[i]) if i in outlines else Glyph() for i, name in enumerate(order)}
-        base["hmtx"].metrics = {name: metrics.get(i, (0, 0)) for i, name in enumerate(order)}
-        base["maxp"].numGlyphs = count
+        glyf.glyphOrder = order
+        glyf.glyphs = {name: Glyph(outlines[i]) if i in outlines else Glyph() for i, name in enumerate(order)}
+        hmtx.metrics = {name: metrics.get(i, (0, 0)) for i, name in enumerate(order)}
+        maxp.numGlyphs = count
         buffer = io.BytesIO()
         base.save(buffer, reorderTables=False)
         return buffer.getvalue()
     except (TTLibError, KeyError, IndexError, ValueError, AssertionError, AttributeError, TypeError):
         return None  # a program we cannot read is left as it is
+
+
+def _offsets(font: Any) -> array.array:
+    """The 'loca' table: where each glyph's outline starts in 'glyf' (and where the last ends)."""
+    data = font.reader["loca"]
+    short = font["head"].indexToLocFormat == 0
+    offsets = array.array("H" if short else "I")
+    offsets.frombytes(data[: len(data) - len(data) % offsets.itemsize])
+    if sys.byteorder == "little":
+        offsets.byteswap()
+    return array.array("I", (offset * 2 for offset in offsets)) if short else offsets
+
+
+def _metric(font: Any, glyph: int) -> tuple[int, int]:
+    """(advance width, left side bearing) of one glyph, from the raw 'hmtx' table."""
+    data, long_metrics = font.reader["hmtx"], font["hhea"].numberOfHMetrics
+    if glyph < long_metrics:
+        advance, bearing = struct.unpack_from(">Hh", data, 4 * glyph)
+        return advance, bearing
+    advance = struct.unpack_from(">H", data, 4 * (long_metrics - 1))[0]
+    (bearing,) = struct.unpack_from(">h", data, 4 * long_metrics + 2 * (glyph - long_metrics))
+    return advance, bearing
 
 
 def share_unicode_map(pdf: Any, fonts: list[Any]) -> None:
