@@ -2,7 +2,7 @@
 
 In: a PagedDocument (pdf/document.py): the front (cover, contents, agenda), one part
 per lesson and the back, each made on its own by the templates. Out: the same PDF a
-single render of the whole document would give, assembled with pypdf from parts.
+single render of the whole document would give, assembled from the parts with pikepdf (qpdf).
 
 Each part is rendered alone, without page footers, and cached under the hash of
 what decides its bytes, so a lesson that reads the same in two profiles, or did not
@@ -55,22 +55,21 @@ class PartCache:
         return self.folder / f"{key}.pdf"
 
     def lay_out(self, key: str, html: str, css: str, lesson: str = ""):  # type: ignore[no-untyped-def]
-        """The part as a pypdf reader: from disk when it reads back whole, else rendered now and stored."""
-        from pypdf import PdfReader
-        from pypdf.errors import PdfReadError
+        """The part as an open pikepdf.Pdf: from disk when it reads back whole, else rendered now and stored."""
+        import pikepdf
 
         path = self.path(key)
         data = read_part(path)
         if data is not None:
             try:
-                reader = PdfReader(io.BytesIO(data))
-                if len(reader.pages) > 0:
-                    return reader
-            except (PdfReadError, ValueError, KeyError, TypeError, AttributeError):
+                pdf = pikepdf.open(io.BytesIO(data))
+                if len(pdf.pages) > 0:
+                    return pdf
+            except pikepdf.PdfError:
                 pass  # damaged on disk: lay it out again
         data, _ = self.writer.render(html, css=css, lesson=lesson, outward_links=True)
         write_atomic(path, data)
-        return PdfReader(io.BytesIO(data))
+        return pikepdf.open(io.BytesIO(data))
 
     def lay_out_own(self, html: str, css: str):  # type: ignore[no-untyped-def]
         """A front or an overlay: no lesson images, so its key is made here from what it shows."""
@@ -90,44 +89,121 @@ def read_part(path: Path) -> bytes | None:
 
 
 def assemble(document: PagedDocument, part_keys: tuple[str, ...], cache: PartCache) -> tuple[bytes, int]:
-    """The whole PDF from the front, the parts and the footer overlay; (bytes, page count)."""
-    from pypdf import PdfWriter as Writer
+    """The whole PDF from the front, the parts and the footer overlay; (bytes, page count).
 
-    readers = [
+    All in qpdf through pikepdf's public API: the front is the base document (its
+    metadata, language and bookmarks stay), each part's pages are copied after it with
+    their named anchors and bookmarks, links between parts are pointed at their pages,
+    the parts' fonts are shared, the footers stamped, and the file written once."""
+    import pikepdf
+
+    parts = [
         cache.lay_out(key, document.part_html(part), document.style, part.lesson)
         for part, key in zip(document.parts, part_keys, strict=True)
     ]
-    counts = [len(reader.pages) for reader in readers]
+    counts = [len(part.pages) for part in parts]
     front_pages = 2  # a first guess (cover and contents); the front's own length moves every number after it
     for _ in range(4):
-        anchors = _anchors(readers, counts, front_pages)
-        front_reader = cache.lay_out_own(document.front_html(anchors), document.style)
-        if len(front_reader.pages) == front_pages:
+        anchors = _anchors(parts, counts, front_pages)
+        front = cache.lay_out_own(document.front_html({name: page + 1 for name, (page, _) in anchors.items()}), document.style)
+        if len(front.pages) == front_pages:
             break
-        front_pages = len(front_reader.pages)
+        front_pages = len(front.pages)
     else:
         raise AssemblyError(f"the contents pages never settled (the front took {front_pages} pages, then a different number)")
-    anchors = _anchors(readers, counts, front_pages)
+    anchors = _anchors(parts, counts, front_pages)
     total = front_pages + sum(counts)
     footers = cache.lay_out_own(document.overlay_html(total), "")
-
-    writer = Writer()
-    for reader in (front_reader, *readers):
-        writer.append(reader)
     if len(footers.pages) != total:
         raise AssemblyError(f"the footer overlay has {len(footers.pages)} pages for a document of {total}")
-    starts = [front_pages + sum(counts[:i]) for i in range(len(counts))]
-    _resolve_links(writer, anchors, lambda page: _part_at(page, starts, document.parts))
-    writer.add_metadata({k: v for k, v in (front_reader.metadata or {}).items()})
-    language = front_reader.trailer["/Root"].get("/Lang")
-    if language is not None:
-        from pypdf.generic import NameObject
 
-        writer.root_object[NameObject("/Lang")] = language
-    writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
+    pdf = front  # the base: its /Info, /Lang and bookmarks are the document's
+    starts = []
+    with pdf.open_outline() as outline:
+        for part in parts:
+            starts.append(len(pdf.pages))
+            pdf.pages.extend(part.pages)
+            outline.root.extend(_copy_bookmarks(part, pdf, starts[-1]))
+    _copy_anchors(pdf, anchors)
+    _resolve_links(pdf, anchors, lambda page: _part_at(page, starts, document.parts))
+    share_fonts(pdf)
+    _stamp(pdf, footers)
     buffer = io.BytesIO()
-    writer.write(buffer)
-    return compact(buffer.getvalue(), footers.stream.getvalue()), total
+    pdf.save(buffer, object_stream_mode=pikepdf.ObjectStreamMode.generate, compress_streams=True, deterministic_id=True, linearize=False)
+    return buffer.getvalue(), total
+
+
+def _anchors(parts, counts: list[int], front_pages: int) -> dict[str, tuple[int, object]]:  # type: ignore[no-untyped-def]
+    """Every named anchor of the parts → (page index in the whole document, its destination)."""
+    import pikepdf
+
+    found: dict[str, tuple[int, object]] = {}
+    offset = front_pages
+    for part, count in zip(parts, counts, strict=True):
+        names = part.Root.get("/Names", pikepdf.Dictionary()).get("/Dests")
+        if names is not None:
+            index = {page.objgen: number for number, page in enumerate(part.pages)}
+            for name, destination in pikepdf.NameTree(names).items():
+                target = destination.get("/D", destination) if isinstance(destination, pikepdf.Dictionary) else destination
+                number = index.get(target[0].objgen) if len(target) else None
+                if number is not None:
+                    found.setdefault(name, (offset + number, target))
+        offset += count
+    return found
+
+
+def _destination(pdf, page: int, source) -> object:  # type: ignore[no-untyped-def]
+    """`source` (a [page /XYZ left top zoom] array of a part) pointing at page `page` of `pdf`."""
+    import pikepdf
+
+    return pikepdf.Array([pdf.pages[page].obj, *list(source)[1:]])
+
+
+def _copy_bookmarks(part, pdf, offset: int) -> list:  # type: ignore[no-untyped-def]
+    """A part's bookmarks, at the same depth and place, pointing at its pages in `pdf`."""
+    import pikepdf
+
+    index = {page.objgen: number for number, page in enumerate(part.pages)}
+
+    def copy(item) -> pikepdf.OutlineItem:  # type: ignore[no-untyped-def]
+        destination = item.destination
+        if isinstance(destination, pikepdf.Array) and len(destination) and destination[0].objgen in index:
+            destination = _destination(pdf, offset + index[destination[0].objgen], destination)
+        else:
+            destination = None
+        new = pikepdf.OutlineItem(str(item.title), destination)
+        new.is_closed = item.is_closed
+        new.children.extend(copy(child) for child in item.children)
+        return new
+
+    with part.open_outline() as outline:
+        return [copy(item) for item in outline.root]
+
+
+def _copy_anchors(pdf, anchors: dict[str, tuple[int, object]]) -> None:  # type: ignore[no-untyped-def]
+    """The parts' named anchors in the document's own name tree, for the links inside each part."""
+    import pikepdf
+
+    if "/Names" not in pdf.Root:
+        pdf.Root.Names = pikepdf.Dictionary()
+    if "/Dests" not in pdf.Root.Names:
+        pdf.Root.Names.Dests = pikepdf.NameTree.new(pdf).obj
+    tree = pikepdf.NameTree(pdf.Root.Names.Dests)
+    for name, (page, source) in sorted(anchors.items()):
+        if name not in tree:
+            tree[name] = _destination(pdf, page, source)
+
+
+def _stamp(pdf, footers) -> None:  # type: ignore[no-untyped-def]
+    """Draw page i of `footers` over page i, as a form XObject with a fixed name (pikepdf's
+    Page.add_overlay names them at random, and builds must be byte for byte repeatable)."""
+    import pikepdf
+
+    for index, (page, footer) in enumerate(zip(pdf.pages, footers.pages, strict=True)):
+        form = pdf.copy_foreign(footer.as_form_xobject())
+        name = page.add_resource(form, pikepdf.Name.XObject, pikepdf.Name(f"/TkFooter{index}"))
+        page.contents_add(b"q\n", prepend=True)
+        page.contents_add(f"\nQ q {name} Do Q\n".encode())
 
 
 def _part_at(page: int, starts: list[int], parts: tuple[Part, ...]) -> Part | None:
@@ -139,79 +215,23 @@ def _part_at(page: int, starts: list[int], parts: tuple[Part, ...]) -> Part | No
     return found
 
 
-def compact(data: bytes, footers: bytes | None = None) -> bytes:
-    """Share the parts' fonts, stamp the footers, and rewrite with object streams (pypdf
-    cannot) and an /ID made from the content, so that the same parts always give the same
-    bytes. qpdf, through pikepdf's public API, does it all: page i of `footers` is drawn
-    over page i as a form XObject (copied once per document with the fonts it uses)."""
+def _resolve_links(pdf, anchors: dict[str, tuple[int, object]], part_at: Callable[[int], Part | None]) -> None:  # type: ignore[no-untyped-def]
+    """trainkit:goto/<id> links → links to the place that anchor is on; a link to no anchor is an error."""
     import pikepdf
 
-    with pikepdf.open(io.BytesIO(data)) as pdf:
-        if footers is not None:
-            share_fonts(pdf)
-            with pikepdf.open(io.BytesIO(footers)) as overlay:
-                for index, (page, footer) in enumerate(zip(pdf.pages, overlay.pages, strict=True)):
-                    # Page.add_overlay names its XObject at random; a fixed name keeps builds byte-identical.
-                    form = pdf.copy_foreign(footer.as_form_xobject())
-                    name = page.add_resource(form, pikepdf.Name.XObject, pikepdf.Name(f"/TkFooter{index}"))
-                    page.contents_add(b"q\n", prepend=True)
-                    page.contents_add(f"\nQ q {name} Do Q\n".encode())
-                buffer = io.BytesIO()
-                pdf.save(
-                    buffer,
-                    object_stream_mode=pikepdf.ObjectStreamMode.generate,
-                    compress_streams=True,
-                    deterministic_id=True,
-                    linearize=False,
-                )
-                return buffer.getvalue()
-        buffer = io.BytesIO()
-        pdf.save(
-            buffer, object_stream_mode=pikepdf.ObjectStreamMode.generate, compress_streams=True, deterministic_id=True, linearize=False
-        )
-    return buffer.getvalue()
-
-
-def _anchors(readers, counts: list[int], front_pages: int) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    """Every named anchor of the parts → the page (1-based, whole document) it is on."""
-    pages: dict[str, int] = {}
-    offset = front_pages
-    for reader, count in zip(readers, counts, strict=True):
-        for name, destination in reader.named_destinations.items():
-            try:
-                pages.setdefault(str(name).lstrip("/"), offset + reader.get_destination_page_number(destination) + 1)
-            except (ValueError, KeyError, IndexError):
-                continue
-        offset += count
-    return pages
-
-
-def _resolve_links(writer, anchors: dict[str, int], part_at: Callable[[int], Part | None]) -> None:  # type: ignore[no-untyped-def]
-    """trainkit:goto/<id> links → links to the page that anchor is on; a link to no anchor is an error."""
-    from pypdf.generic import ArrayObject, FloatObject, NameObject, NullObject
-
-    for number, page in enumerate(writer.pages):
-        annotations = page.get("/Annots")
-        if annotations is None:
-            continue
-        kept = ArrayObject()
-        for reference in annotations.get_object():
-            annotation = reference.get_object()
+    for number, page in enumerate(pdf.pages):
+        for annotation in page.obj.get("/Annots", pikepdf.Array()):
             action = annotation.get("/A")
-            uri = str(action.get_object().get("/URI", "")) if action is not None else ""
+            uri = str(action.get("/URI", "")) if action is not None else ""
             if not uri.startswith(GOTO):
-                kept.append(reference)
                 continue
-            target = anchors.get(uri[len(GOTO) :])
-            if target is None or target > len(writer.pages):
+            name = uri[len(GOTO) :]
+            if name not in anchors:
                 part = part_at(number)
                 where = "the front pages" if part is None else f"lesson '{part.lesson}'" if part.lesson else "the closing pages"
                 raise AssemblyError(
-                    f"a link in {where} points to '#{uri[len(GOTO) :]}', which is nowhere in this document", part.lesson if part else ""
+                    f"a link in {where} points to '#{name}', which is nowhere in this document", part.lesson if part else ""
                 )
-            goal = writer.pages[target - 1]
+            target, source = anchors[name]
             del annotation["/A"]
-            top = FloatObject(float(goal.mediabox.top))
-            annotation[NameObject("/Dest")] = ArrayObject([goal.indirect_reference, NameObject("/XYZ"), NullObject(), top, NullObject()])
-            kept.append(reference)
-        page[NameObject("/Annots")] = kept
+            annotation.Dest = _destination(pdf, target, source)
