@@ -1,12 +1,15 @@
 """Rendering in worker processes: HTML in, PDF bytes out, within a time and memory budget.
 
-WeasyPrint misbehaves after fork, so workers are spawned; each keeps one
-PdfWriter (fonts loaded once) for all the documents it renders. A document that
-runs over its time budget or its memory budget fails alone; a worker that dies
-is replaced and the remaining documents still build.
+WeasyPrint misbehaves after fork, so workers are spawned; they import it while
+the parent loads the curriculum, and each keeps one PdfWriter (fonts loaded once,
+stylesheets parsed once) per curriculum for all the documents it renders. A
+document that runs over its time budget or its memory budget fails alone; a worker
+that dies is replaced and the remaining documents still build.
 
-Three kinds of job: a whole document (slides), one lesson part to lay out into
-the part cache, and a handout or guide to assemble from its parts (pdf/parts.py).
+Three kinds of job: a whole document (WholeJob: the slides), one lesson part to lay
+out into the part cache (PartJob), and a handout or guide to assemble from its parts
+(AssemblyJob, pdf/parts.py). Each carries the curriculum's lessons folder, the only
+place the worker's fetcher serves images from; pdf/scheduler.py decides what to send.
 """
 
 from __future__ import annotations
