@@ -78,3 +78,39 @@ def test_a_wheel_builds_a_pack_from_a_curriculum_elsewhere(tmp_path):
     assert {"handout.pdf", "guide.pdf", "slides.html", "manifest.json"} <= {p.name for p in pack.iterdir()}
     assert json.loads((pack / "manifest.json").read_text())["language"] == "es"
     assert "Material para participantes" in (pack / "handout.html").read_text()  # the Spanish catalog came along
+
+
+def test_every_module_the_package_imports_is_a_declared_dependency():
+    """What a fresh `pip install` brings is what pyproject.toml declares: every third-party
+    module imported anywhere in trainkit/ must come from a declared distribution (pypdf,
+    for one, is now only a test dependency)."""
+    import ast
+    import re
+    import tomllib
+    from importlib.metadata import packages_distributions
+
+    def normal(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = {normal(re.split(r"[<>=!~ \[;]", requirement)[0]) for requirement in project["dependencies"]}
+    imported: dict[str, str] = {}
+    for path in sorted((ROOT / "trainkit").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                imported.setdefault(name.split(".")[0], path.relative_to(ROOT).as_posix())
+    distributions = packages_distributions()
+    missing = {
+        module: where
+        for module, where in imported.items()
+        if module not in sys.stdlib_module_names
+        and module != "trainkit"
+        and not {normal(d) for d in distributions.get(module, [module])} & declared
+    }
+    assert not missing, f"imported but not declared in pyproject.toml: {missing}"
