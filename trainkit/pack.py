@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .agenda import Schedule, plan_days
+from .agenda import Day, Schedule, plan_days
 from .assets import image_digest, images_key, inline_images, shown_in
 from .errors import Problem, error, warning
 from .files import Refused
@@ -197,8 +197,8 @@ def _hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def document_sources(  # type: ignore[no-untyped-def]
-    renderer: Renderer, pack: PackView, formats: tuple[Format, ...], days, slide_notes: bool
+def document_sources(
+    renderer: Renderer, pack: PackView, formats: tuple[Format, ...], days: tuple[Day, ...], slide_notes: bool
 ) -> Iterator[tuple[str, PagedDocument | WholeDocument | str]]:
     """(file name, what to make it from) for every requested file, made one at a time: the
     PDFs first, so the workers start on them while the HTML files are made."""

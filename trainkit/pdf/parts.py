@@ -23,11 +23,17 @@ import io
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..files import write_atomic
 from .document import PagedDocument, Part
 from .fonts import share_fonts
 from .render import GOTO, PdfWriter
+
+if TYPE_CHECKING:
+    import pikepdf
+
+Anchors = dict[str, tuple[int, "pikepdf.Array"]]  # anchor name → (page index in the document, its destination in its part)
 
 
 class AssemblyError(Exception):
@@ -54,7 +60,7 @@ class PartCache:
     def path(self, key: str) -> Path:
         return self.folder / f"{key}.pdf"
 
-    def lay_out(self, key: str, html: str, css: str, lesson: str = ""):  # type: ignore[no-untyped-def]
+    def lay_out(self, key: str, html: str, css: str, lesson: str = "") -> pikepdf.Pdf:
         """The part as an open pikepdf.Pdf: from disk when it reads back whole, else rendered now and stored."""
         import pikepdf
 
@@ -71,7 +77,7 @@ class PartCache:
         write_atomic(path, data)
         return pikepdf.open(io.BytesIO(data))
 
-    def lay_out_own(self, html: str, css: str):  # type: ignore[no-untyped-def]
+    def lay_out_own(self, html: str, css: str) -> pikepdf.Pdf:
         """A front or an overlay: no lesson images, so its key is made here from what it shows."""
         return self.lay_out(part_key(self.environment, html, css, ""), html, css)
 
@@ -133,11 +139,11 @@ def assemble(document: PagedDocument, part_keys: tuple[str, ...], cache: PartCac
     return buffer.getvalue(), total
 
 
-def _anchors(parts, counts: list[int], front_pages: int) -> dict[str, tuple[int, object]]:  # type: ignore[no-untyped-def]
+def _anchors(parts: list[pikepdf.Pdf], counts: list[int], front_pages: int) -> Anchors:
     """Every named anchor of the parts → (page index in the whole document, its destination)."""
     import pikepdf
 
-    found: dict[str, tuple[int, object]] = {}
+    found: Anchors = {}
     offset = front_pages
     for part, count in zip(parts, counts, strict=True):
         names = part.Root.get("/Names", pikepdf.Dictionary()).get("/Dests")
@@ -152,20 +158,20 @@ def _anchors(parts, counts: list[int], front_pages: int) -> dict[str, tuple[int,
     return found
 
 
-def _destination(pdf, page: int, source) -> object:  # type: ignore[no-untyped-def]
+def _destination(pdf: pikepdf.Pdf, page: int, source: pikepdf.Array) -> pikepdf.Array:
     """`source` (a [page /XYZ left top zoom] array of a part) pointing at page `page` of `pdf`."""
     import pikepdf
 
     return pikepdf.Array([pdf.pages[page].obj, *list(source)[1:]])
 
 
-def _copy_bookmarks(part, pdf, offset: int) -> list:  # type: ignore[no-untyped-def]
+def _copy_bookmarks(part: pikepdf.Pdf, pdf: pikepdf.Pdf, offset: int) -> list[pikepdf.OutlineItem]:
     """A part's bookmarks, at the same depth and place, pointing at its pages in `pdf`."""
     import pikepdf
 
     index = {page.objgen: number for number, page in enumerate(part.pages)}
 
-    def copy(item) -> pikepdf.OutlineItem:  # type: ignore[no-untyped-def]
+    def copy(item: pikepdf.OutlineItem) -> pikepdf.OutlineItem:
         destination = item.destination
         if isinstance(destination, pikepdf.Array) and len(destination) and destination[0].objgen in index:
             destination = _destination(pdf, offset + index[destination[0].objgen], destination)
@@ -180,7 +186,7 @@ def _copy_bookmarks(part, pdf, offset: int) -> list:  # type: ignore[no-untyped-
         return [copy(item) for item in outline.root]
 
 
-def _copy_anchors(pdf, anchors: dict[str, tuple[int, object]]) -> None:  # type: ignore[no-untyped-def]
+def _copy_anchors(pdf: pikepdf.Pdf, anchors: Anchors) -> None:
     """The parts' named anchors in the document's own name tree, for the links inside each part."""
     import pikepdf
 
@@ -194,7 +200,7 @@ def _copy_anchors(pdf, anchors: dict[str, tuple[int, object]]) -> None:  # type:
             tree[name] = _destination(pdf, page, source)
 
 
-def _stamp(pdf, footers) -> None:  # type: ignore[no-untyped-def]
+def _stamp(pdf: pikepdf.Pdf, footers: pikepdf.Pdf) -> None:
     """Draw page i of `footers` over page i, as a form XObject with a fixed name (pikepdf's
     Page.add_overlay names them at random, and builds must be byte for byte repeatable)."""
     import pikepdf
@@ -215,7 +221,7 @@ def _part_at(page: int, starts: list[int], parts: tuple[Part, ...]) -> Part | No
     return found
 
 
-def _resolve_links(pdf, anchors: dict[str, tuple[int, object]], part_at: Callable[[int], Part | None]) -> None:  # type: ignore[no-untyped-def]
+def _resolve_links(pdf: pikepdf.Pdf, anchors: Anchors, part_at: Callable[[int], Part | None]) -> None:
     """trainkit:goto/<id> links → links to the place that anchor is on; a link to no anchor is an error."""
     import pikepdf
 

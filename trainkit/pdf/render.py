@@ -13,10 +13,14 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..assets import lesson_of, load_resource
 from ..files import Refused
 from ..markup import VIRTUAL_SCHEME
+
+if TYPE_CHECKING:
+    import weasyprint
 
 GOTO = "trainkit:goto/"  # a link to an anchor in another part, resolved when the parts are assembled
 
@@ -60,7 +64,7 @@ class PdfWriter:
         self.lessons_root = lessons_root
         self.font_config = FontConfiguration()
         self._fetcher = self._make_fetcher()
-        self._stylesheets: dict[str, object] = {}
+        self._stylesheets: dict[str, weasyprint.CSS] = {}
 
     def _make_fetcher(self):  # type: ignore[no-untyped-def]
         from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -84,7 +88,7 @@ class PdfWriter:
 
         return CurriculumFetcher
 
-    def stylesheet(self, css: str):  # type: ignore[no-untyped-def]
+    def stylesheet(self, css: str) -> weasyprint.CSS:
         """`css` parsed once per worker: every part of a document shares its stylesheet, and
         parsing it again for each lesson would cost a sixth of the lesson's layout."""
         from weasyprint import CSS
@@ -130,7 +134,7 @@ class PdfWriter:
         return data, len(document.pages)
 
 
-def _point_outward(document) -> None:  # type: ignore[no-untyped-def]
+def _point_outward(document: weasyprint.Document) -> None:
     """Internal links whose anchor is on none of the pages → `trainkit:goto/<anchor>`, through
     WeasyPrint's documented `Page.links` and `Page.anchors` (a missing anchor may be "not at all")."""
     anchors = {name for page in document.pages for name in page.anchors}
