@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -41,16 +40,26 @@ from synth import make_curriculum  # noqa: E402
 EPOCH = "1767225600"
 
 
+# Runs a command and prints the peak RSS (KiB) of its largest process, so that each build's
+# figure is its own: RUSAGE_CHILDREN in the benchmark itself would keep the largest of every
+# process it ever waited for (pandoc's WeasyPrint runs included).
+PEAK = (
+    "import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(code)"
+)
+
+
 def run_build(curriculum: Path, out: Path, *args: str) -> tuple[float, int]:
     """Wall time of one real CLI build, and the peak RSS (KiB) of its largest process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    command = [sys.executable, str(ROOT / "build.py"), "--curriculum", str(curriculum), "build", "--out", str(out), *args]
+    build = [sys.executable, str(ROOT / "build.py"), "--curriculum", str(curriculum), "build", "--out", str(out), *args]
     started = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH})
+    result = subprocess.run(
+        [sys.executable, "-c", PEAK, *build], capture_output=True, text=True, env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH}
+    )
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
         raise SystemExit(f"build failed:\n{result.stdout}\n{result.stderr}")
-    return elapsed, max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    return elapsed, int(result.stderr.strip().splitlines()[-1])
 
 
 def pages(out: Path) -> tuple[int, int]:
