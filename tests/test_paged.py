@@ -223,8 +223,8 @@ def single_render(long_pack) -> tuple[bytes, int]:  # type: ignore[no-untyped-de
     return PdfWriter(root / "lessons").render(document.whole_html())
 
 
-def planned_handout(root, out):  # type: ignore[no-untyped-def]
-    """The reporters handout as the pack stage hands it to the PDF stage, and its part keys."""
+def planned_handout(root, out, profile: str = "reporters", lang: str = "en"):  # type: ignore[no-untyped-def]
+    """A pack's handout as the pack stage hands it to the PDF stage, and its part keys."""
     import datetime as dt
 
     from trainkit import pipeline
@@ -234,7 +234,7 @@ def planned_handout(root, out):  # type: ignore[no-untyped-def]
     options = pipeline.BuildOptions(curriculum=root, out=out, formats=(Format.HANDOUT,), source_date_epoch=EPOCH["SOURCE_DATE_EPOCH"])
     curriculum, _, _ = pipeline.prepare(options)
     requests = []
-    plan_pack(curriculum, "reporters", "en", options, None, dt.date(2026, 1, 1), pipeline.environment_key(), submit=requests.append)
+    plan_pack(curriculum, profile, lang, options, None, dt.date(2026, 1, 1), pipeline.environment_key(), submit=requests.append)
     request = next(r for r in requests if r.key.endswith("/handout.pdf"))
     return request.document, request.part_keys
 
@@ -360,4 +360,48 @@ def test_the_assembled_pdf_looks_like_a_single_render_pixel_for_pixel(long_pack)
         mine = assembled[number].render(scale=60 / 72, grayscale=True).to_pil()
         histogram = ImageChops.difference(mine, theirs).histogram()
         changed = sum(histogram[65:])  # pixels whose gray level moved by more than a quarter
+        assert changed <= 2, f"page {number + 1}: {changed} pixels differ"
+
+
+ARABIC = (
+    "تحقّق من العنوان قبل أن تكتب كلمة المرور: الصفحة *login-check.example* ليست صفحة بريدك، "
+    "والعنوان `https://mail.example.org.login-check.example/` مزيّف. فعّل التحقق بخطوتين، "
+    "واحفظ رموز الاسترداد في مكان آمن؛ لا تشاركها مع أحد، ولا حتى مع من يقول إنه من الدعم الفنّي."
+)
+
+
+def arabic_lesson(title: str, paragraphs: int, prerequisites: str = "") -> str:
+    body = "\n\n".join(f"## {title} {n + 1}\n\n{ARABIC} {'ـ' * (n % 3)}" for n in range(paragraphs))
+    return lesson(body + "\n", title, summary="درس طويل.", prerequisites=prerequisites)
+
+
+def test_an_arabic_handout_looks_like_a_single_render_pixel_for_pixel(tmp_path):
+    """Arabic fonts draw many glyphs from components, which WeasyPrint numbers differently in
+    each part, and the Latin words in the text use italic and monospace faces: the shared
+    font programs must draw every page as a single render does."""
+    import pypdfium2
+    from PIL import ImageChops
+
+    from trainkit.pdf.render import PdfWriter
+
+    root = write_tree(
+        tmp_path / "c",
+        {
+            "curriculum.yml": "title: منهج\nsource_language: ar\nlanguages: [ar]\n",
+            "profiles/reporters.yml": "title: الصحفيون\naudiences: [journalist]\n",
+            "lessons/first/ar.md": arabic_lesson("الدرس الأول", 7),
+            "lessons/second/ar.md": arabic_lesson("الدرس الثاني", 11, "first"),
+            "lessons/third/ar.md": arabic_lesson("الدرس الثالث", 5, "second"),
+        },
+    )
+    build(root, tmp_path / "out", "--format", "handout")
+    document, _ = planned_handout(root, tmp_path / "unused", lang="ar")
+    whole, _ = PdfWriter(root / "lessons").render(document.whole_html())
+    single = pypdfium2.PdfDocument(whole)
+    assembled = pypdfium2.PdfDocument((tmp_path / "out/reporters/ar/handout.pdf").read_bytes())
+    assert len(single) == len(assembled) > 6
+    for number in range(len(single)):
+        theirs = single[number].render(scale=60 / 72, grayscale=True).to_pil()
+        mine = assembled[number].render(scale=60 / 72, grayscale=True).to_pil()
+        changed = sum(ImageChops.difference(mine, theirs).histogram()[65:])
         assert changed <= 2, f"page {number + 1}: {changed} pixels differ"

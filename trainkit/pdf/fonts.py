@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import array
 import io
-import itertools
 import re
 import struct
 import sys
+from collections.abc import Callable, Iterable
 from typing import Any
 
 _BFCHAR = re.compile(rb"<([0-9a-fA-F]{4})>\s*<([0-9a-fA-F]+)>")
@@ -44,10 +44,13 @@ def share_fonts(pdf: Any) -> None:
             if descriptor is not None and "/FontFile2" in descriptor:
                 faces.setdefault(str(font.BaseFont), []).append((font, cid_font, descriptor))
     for members in faces.values():
-        programs = {descriptor.FontFile2.objgen: descriptor.FontFile2 for _, _, descriptor in members}
+        programs: dict[tuple[int, int], tuple[Any, set[int]]] = {}
+        for _, cid_font, descriptor in members:
+            program = descriptor.FontFile2
+            programs.setdefault(program.objgen, (program, set()))[1].update(widths_glyphs(cid_font.get("/W")))
         if len(programs) < 2 or not all(shareable(cid_font) for _, cid_font, _ in members):
             continue
-        union = merge_programs([program.read_bytes() for program in programs.values()])
+        union = merge_programs([(program.read_bytes(), drawn) for program, drawn in programs.values()])
         if union is None:
             continue
         stream = pdf.make_stream(union)
@@ -71,37 +74,51 @@ def _identity(font: Any) -> tuple[object, ...]:
     return (head.unitsPerEm, head.created, head.fontRevision, hhea.ascent, hhea.descent, hhea.lineGap)
 
 
-def merge_programs(programs: list[bytes]) -> bytes | None:
-    """One TrueType program holding every glyph of these subsets at its own id, or None
-    when they are not subsets of one font (then each part keeps its own)."""
+def widths_glyphs(widths: Any) -> set[int]:
+    """The glyph ids a CIDFont's /W array gives widths for (both of its forms): the glyphs its text draws."""
+    glyphs: set[int] = set()
+    items = list(widths or [])
+    i = 0
+    while i + 1 < len(items):
+        first, following = int(items[i]), items[i + 1]
+        if isinstance(following, Iterable) and not isinstance(following, (str, bytes)):
+            glyphs.update(range(first, first + len(following)))
+            i += 2
+        else:
+            glyphs.update(range(first, int(following) + 1))
+            i += 3
+    return glyphs
+
+
+def merge_programs(programs: list[tuple[bytes, set[int]]]) -> bytes | None:
+    """One TrueType program for these subsets of one font, each given with the glyph ids its
+    part draws; None when they are not subsets of one font (each part then keeps its own).
+
+    A drawn glyph keeps its id (the page content names it). The glyphs a composite glyph is
+    built from are not always at their original ids in a subset (WeasyPrint renumbers those
+    past the last drawn id, differently in each part), so components are placed apart, once
+    per distinct outline, and every composite is pointed at its components' places."""
     from fontTools.ttLib import TTFont, TTLibError
     from fontTools.ttLib.tables._g_l_y_f import Glyph
 
     try:
         # recalcTimestamp off: the union's bytes depend on the parts alone, never on the clock.
-        fonts = [TTFont(io.BytesIO(program), lazy=True, recalcTimestamp=False) for program in programs]
+        fonts = [TTFont(io.BytesIO(program), lazy=True, recalcTimestamp=False) for program, _ in programs]
         base = fonts[0]
         if "glyf" not in base or "fvar" in base or len({_identity(font) for font in fonts}) != 1:
             return None
-        outlines: dict[int, bytes] = {}
-        metrics: dict[int, tuple[int, int]] = {}
-        count = 0
-        for font in fonts:
-            # Read from the raw tables: a part's subset keeps the font's ids, so it has a slot
-            # for thousands of glyphs, nearly all empty; decompiling them all costs more than the rest.
+        drawn_ids = set().union(*(drawn for _, drawn in programs))
+        union = _Union(first_free=max(drawn_ids, default=0) + 1)
+        for font, (_, drawn) in zip(fonts, programs, strict=True):
             raw, offsets = font.reader["glyf"], _offsets(font)
-            count = max(count, len(offsets) - 1)
-            for glyph, (start, end) in enumerate(itertools.pairwise(offsets)):
-                if end <= start:
-                    continue
-                outline = raw[start:end]
-                if glyph in outlines:
-                    if outlines[glyph].rstrip(b"\0") != outline.rstrip(b"\0"):
-                        return None  # one id, two outlines: not one font
-                    continue
-                outlines[glyph] = outline
-                metrics[glyph] = _metric(font, glyph)
-        order = [".notdef", *(f"glyph{i:05d}" for i in range(1, count))]
+
+            def outline(glyph: int, raw: bytes = raw, offsets: array.array = offsets) -> bytes:
+                return raw[offsets[glyph] : offsets[glyph + 1]] if glyph + 1 < len(offsets) else b""
+
+            for glyph in sorted(drawn):
+                if not union.place_drawn(glyph, font, outline, drawn):
+                    return None  # one id, two outlines: not one font
+        order = [".notdef", *(f"glyph{i:05d}" for i in range(1, union.count))]
         for tag in _DROPPED:
             if tag in base:
                 del base[tag]
@@ -110,14 +127,84 @@ def merge_programs(programs: list[bytes]) -> bytes | None:
         glyf, hmtx, maxp = base["glyf"], base["hmtx"], base["maxp"]  # read as they are, then given every glyph
         base.setGlyphOrder(order)
         glyf.glyphOrder = order
-        glyf.glyphs = {name: Glyph(outlines[i]) if i in outlines else Glyph() for i, name in enumerate(order)}
-        hmtx.metrics = {name: metrics.get(i, (0, 0)) for i, name in enumerate(order)}
-        maxp.numGlyphs = count
+        glyf.glyphs = {name: Glyph(union.outlines[i]) if i in union.outlines else Glyph() for i, name in enumerate(order)}
+        hmtx.metrics = {name: union.metrics.get(i, (0, 0)) for i, name in enumerate(order)}
+        maxp.numGlyphs = union.count
         buffer = io.BytesIO()
         base.save(buffer, reorderTables=False)
         return buffer.getvalue()
-    except (TTLibError, KeyError, IndexError, ValueError, AssertionError, AttributeError, TypeError):
+    except (TTLibError, KeyError, IndexError, ValueError, AssertionError, AttributeError, TypeError, struct.error, RecursionError):
         return None  # a program we cannot read is left as it is
+
+
+class _Union:
+    """The glyphs of the union font by id, as the subsets are read into it."""
+
+    def __init__(self, first_free: int):
+        self.outlines: dict[int, bytes] = {}
+        self.metrics: dict[int, tuple[int, int]] = {}
+        self.placed_apart: dict[bytes, int] = {}  # a component's outline (components resolved) → its id
+        self.next_free = first_free
+
+    @property
+    def count(self) -> int:
+        return max([self.next_free, *(i + 1 for i in self.outlines)])
+
+    def place_drawn(self, glyph: int, font: Any, outline: Callable[[int], bytes], drawn: set[int]) -> bool:
+        """A glyph a part draws, at its own id; False if the id already holds another outline."""
+        data = self._resolved(outline(glyph), font, outline, drawn, depth=0)
+        if not data:
+            return True  # nothing to draw (a space): nothing to keep
+        kept = self.outlines.get(glyph)
+        if kept is not None:
+            return kept.rstrip(b"\0") == data.rstrip(b"\0")
+        self.outlines[glyph] = data
+        self.metrics[glyph] = _metric(font, glyph)
+        return True
+
+    def _component(self, glyph: int, font: Any, outline: Callable[[int], bytes], drawn: set[int], depth: int) -> int:
+        """The union id of a component: one place per distinct outline, whatever id it had in
+        its subset (even one the part also draws), so that every copy of a composite glyph
+        comes out byte for byte the same."""
+        data = self._resolved(outline(glyph), font, outline, drawn, depth + 1)
+        place = self.placed_apart.get(data)
+        if place is None:
+            place = self.placed_apart[data] = self.next_free
+            self.next_free += 1
+            self.outlines[place] = data
+            self.metrics[place] = _metric(font, glyph)
+        return place
+
+    def _resolved(self, data: bytes, font: Any, outline: Callable[[int], bytes], drawn: set[int], depth: int) -> bytes:
+        """The outline with each component id replaced by the component's id in the union."""
+        if depth > 8:
+            raise ValueError("components nested too deep")
+        components = _components(data)
+        if not components:
+            return data
+        resolved = bytearray(data)
+        for offset, component in components:
+            struct.pack_into(">H", resolved, offset, self._component(component, font, outline, drawn, depth))
+        return bytes(resolved)
+
+
+def _components(outline: bytes) -> list[tuple[int, int]]:
+    """(offset of the glyph id, glyph id) of each component of a composite glyph; [] for a simple one."""
+    if len(outline) < 10 or struct.unpack_from(">h", outline, 0)[0] >= 0:
+        return []
+    found, position = [], 10
+    while True:
+        flags, glyph = struct.unpack_from(">HH", outline, position)
+        found.append((position + 2, glyph))
+        position += 4 + (4 if flags & 0x0001 else 2)  # ARG_1_AND_2_ARE_WORDS
+        if flags & 0x0008:  # WE_HAVE_A_SCALE
+            position += 2
+        elif flags & 0x0040:  # WE_HAVE_AN_X_AND_Y_SCALE
+            position += 4
+        elif flags & 0x0080:  # WE_HAVE_A_TWO_BY_TWO
+            position += 8
+        if not flags & 0x0020:  # MORE_COMPONENTS
+            return found
 
 
 def _offsets(font: Any) -> array.array:
