@@ -109,6 +109,7 @@ def build(options: BuildOptions, progress: Callable[[str], None] = lambda _: Non
     from .pdf.scheduler import Scheduler
 
     epoch = parse_epoch(options.source_date_epoch)
+    claim_output(options.out)  # first: not even a cache file goes into a folder that holds files of someone else's
     cache = options.out / ".cache"
     parts_folder = cache / "parts"
     environment = environment_key()
@@ -121,7 +122,6 @@ def build(options: BuildOptions, progress: Callable[[str], None] = lambda _: Non
         views: dict[tuple[str, str], Any] = {}  # each lesson localized once: by the checks, then for every pack
         curriculum, problems, workshop = prepare(options, views)
         profiles, languages = resolve_targets(curriculum, options, workshop)
-        claim_output(options.out)
         options.out.mkdir(parents=True, exist_ok=True)
         clean_leftovers(options.out)
         # 2. Plan each pack and make its HTML; each PDF goes to the workers as soon as it is made.
