@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -138,7 +138,7 @@ def plan_pack(
                 error(view.source_path, None, refused.message, "fix or remove the reference; the previous pack was left as it was")
             )
     if any(p.is_error for p in problems):
-        return _replace(plan, problems=tuple(problems))
+        return replace(plan, problems=tuple(problems))
     renderer = Renderer(
         pack,
         paper=paper,
@@ -168,13 +168,7 @@ def plan_pack(
             submit(request)
     except Refused as refused:  # an image changed on disk while the pack was made
         problems.append(error(None, None, refused.message, "run the build again; the previous pack was left as it was"))
-    return _replace(plan, files=tuple(files), problems=tuple(problems))
-
-
-def _replace(plan: PackPlan, **changes: Any) -> PackPlan:
-    from dataclasses import replace
-
-    return replace(plan, **changes)
+    return replace(plan, files=tuple(files), problems=tuple(problems))
 
 
 def _request(key: str, made: PagedDocument | WholeDocument, environment: str, digests: Mapping[str, str]) -> PdfRequest:
@@ -277,8 +271,6 @@ def publish_pack(
 def _with_results(plan: PackPlan, rendered: Mapping[str, Rendered]) -> tuple[list[PackFile], list[Problem]]:
     """The plan's files with their rendered bytes, and every problem: the plan's, each failure
     (at the file of the lesson it names), and any file that came out empty."""
-    from dataclasses import replace
-
     problems = list(plan.problems)
     files = []
     paths = {view.id: view.source_path for view in plan.pack.lessons} if plan.pack else {}
