@@ -60,4 +60,5 @@ def test_workshop_file_errors(cli, mini, tmp_path):
     assert result.exit_code == 1
     assert "bad.yml:1: unknown profile 'reporters'" in result.output
     assert "bad.yml:2: 'start' must be a time written HH:MM (found 'noon')" in result.output or "bad.yml:2:" in result.output
-    assert cli("--curriculum", mini, "build", "--workshop", "missing", "--out", tmp_path).exit_code == 2
+    missing = cli("--curriculum", mini, "build", "--workshop", "missing", "--out", tmp_path / "out")
+    assert missing.exit_code == 2 and "workshop file 'missing' not found" in missing.output

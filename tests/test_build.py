@@ -169,9 +169,9 @@ def test_html_handout_is_self_contained(built):
 
 
 def test_unknown_profile_or_language_is_a_usage_error(cli, mini, tmp_path):
-    result = cli("--curriculum", mini, "build", "--profile", "nope", "--out", tmp_path)
+    result = cli("--curriculum", mini, "build", "--profile", "nope", "--out", tmp_path / "out")
     assert result.exit_code == 2 and "profiles: journalist, whrd" in result.output
-    result = cli("--curriculum", mini, "build", "--lang", "fr", "--out", tmp_path)
+    result = cli("--curriculum", mini, "build", "--lang", "fr", "--out", tmp_path / "out")
     assert result.exit_code == 2 and "languages: en, es" in result.output
 
 
