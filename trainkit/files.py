@@ -208,10 +208,13 @@ def _raster_size(data: bytes, mime: str, name: str, decode: bool) -> tuple[int, 
     import io
     import warnings
 
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, ImageFile, UnidentifiedImageError
 
-    guard = Image.MAX_IMAGE_PIXELS
+    guard, lenient = Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES
     Image.MAX_IMAGE_PIXELS = None  # the header is read here to apply our own, lower limit with its size
+    # Importing WeasyPrint turns on Pillow's lenient decoding of damaged files for the whole
+    # process; check must refuse them whatever else this process has imported.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -222,7 +225,7 @@ def _raster_size(data: bytes, mime: str, name: str, decode: bool) -> tuple[int, 
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise Refused(f"'{name}' cannot be decoded as {PILLOW_FORMATS[mime]}: {str(exc)[:120]}") from None
     finally:
-        Image.MAX_IMAGE_PIXELS = guard
+        Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES = guard, lenient
     return size
 
 
