@@ -108,12 +108,14 @@ def plan_pack(
     views: dict[tuple[str, str], Any] | None = None,
     submit: Callable[[PdfRequest], None] = lambda _: None,
     keep: Callable[[tuple[str, ...]], None] = lambda _: None,
+    digests: dict[str, str] | None = None,
 ) -> PackPlan:
     """Select, localize and template one pack; reuse published files whose inputs did not change.
 
     `submit` receives each PDF to render as soon as its HTML is made, so that rendering
     overlaps the templating of the next files and packs; `keep` the parts of a PDF reused
-    as published, so that the part cache keeps them."""
+    as published, so that the part cache keeps them. `digests` (one per build) keeps each
+    image's hash, so that an image several packs show is read once."""
     profile = curriculum.profiles[profile_id]
     add, drop, budget = (
         (workshop.add, workshop.drop, workshop.time_budget) if workshop and workshop.profile == profile_id else ((), (), None)
@@ -129,10 +131,10 @@ def plan_pack(
         problems.append(late)
     plan = PackPlan(profile=profile_id, lang=lang, folder=folder, pack=pack, paper=paper, discreet=options.discreet, previous=previous)
     lessons_root = curriculum.root / "lessons"
-    digests: dict[str, str] = {}  # every image of the pack, read once: refused here, at its lesson's file
+    digests = {} if digests is None else digests  # every image, read once: refused here, at its lesson's file
     for view in pack.lessons:
         try:
-            digests.update((url, image_digest(url, lessons_root)) for url in view.images)
+            digests.update((url, image_digest(url, lessons_root)) for url in view.images if url not in digests)
         except Refused as refused:
             problems.append(
                 error(view.source_path, None, refused.message, "fix or remove the reference; the previous pack was left as it was")

@@ -128,11 +128,14 @@ def build(options: BuildOptions, progress: Callable[[str], None] = lambda _: Non
         date = (epoch or dt.datetime.now(dt.UTC)).date()
         scheduler = Scheduler(pool, parts_folder, curriculum.root / "lessons", progress)
         plans: list[PackPlan] = []
+        digests: dict[str, str] = {}  # each lesson image hashed once, for every pack that shows it
         for profile_id in profiles:
             for lang in languages:
                 progress(f"preparing {profile_id}/{lang}")
                 plans.append(
-                    plan_pack(curriculum, profile_id, lang, options, workshop, date, environment, views, scheduler.submit, scheduler.keep)
+                    plan_pack(
+                        curriculum, profile_id, lang, options, workshop, date, environment, views, scheduler.submit, scheduler.keep, digests
+                    )
                 )
         # 3. Render: wait for every PDF.
         rendered = scheduler.finish()

@@ -116,7 +116,7 @@ def merge_programs(programs: list[tuple[bytes, set[int]]]) -> bytes | None:
                 return raw[offsets[glyph] : offsets[glyph + 1]] if glyph + 1 < len(offsets) else b""
 
             for glyph in sorted(drawn):
-                if not union.place_drawn(glyph, font, outline, drawn):
+                if not union.place_drawn(glyph, font, outline):
                     return None  # one id, two outlines: not one font
         order = [".notdef", *(f"glyph{i:05d}" for i in range(1, union.count))]
         for tag in _DROPPED:
@@ -150,9 +150,9 @@ class _Union:
     def count(self) -> int:
         return max([self.next_free, *(i + 1 for i in self.outlines)])
 
-    def place_drawn(self, glyph: int, font: Any, outline: Callable[[int], bytes], drawn: set[int]) -> bool:
+    def place_drawn(self, glyph: int, font: Any, outline: Callable[[int], bytes]) -> bool:
         """A glyph a part draws, at its own id; False if the id already holds another outline."""
-        data = self._resolved(outline(glyph), font, outline, drawn, depth=0)
+        data = self._resolved(outline(glyph), font, outline, depth=0)
         if not data:
             return True  # nothing to draw (a space): nothing to keep
         kept = self.outlines.get(glyph)
@@ -162,11 +162,11 @@ class _Union:
         self.metrics[glyph] = _metric(font, glyph)
         return True
 
-    def _component(self, glyph: int, font: Any, outline: Callable[[int], bytes], drawn: set[int], depth: int) -> int:
+    def _component(self, glyph: int, font: Any, outline: Callable[[int], bytes], depth: int) -> int:
         """The union id of a component: one place per distinct outline, whatever id it had in
         its subset (even one the part also draws), so that every copy of a composite glyph
         comes out byte for byte the same."""
-        data = self._resolved(outline(glyph), font, outline, drawn, depth + 1)
+        data = self._resolved(outline(glyph), font, outline, depth + 1)
         place = self.placed_apart.get(data)
         if place is None:
             place = self.placed_apart[data] = self.next_free
@@ -175,7 +175,7 @@ class _Union:
             self.metrics[place] = _metric(font, glyph)
         return place
 
-    def _resolved(self, data: bytes, font: Any, outline: Callable[[int], bytes], drawn: set[int], depth: int) -> bytes:
+    def _resolved(self, data: bytes, font: Any, outline: Callable[[int], bytes], depth: int) -> bytes:
         """The outline with each component id replaced by the component's id in the union."""
         if depth > 8:
             raise ValueError("components nested too deep")
@@ -184,7 +184,7 @@ class _Union:
             return data
         resolved = bytearray(data)
         for offset, component in components:
-            struct.pack_into(">H", resolved, offset, self._component(component, font, outline, drawn, depth))
+            struct.pack_into(">H", resolved, offset, self._component(component, font, outline, depth))
         return bytes(resolved)
 
 
