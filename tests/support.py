@@ -72,3 +72,21 @@ def run(*args: str | Path, env: dict[str, str] | None = None) -> Result:
 def build(root: Path, out: Path, *args: str, env: dict[str, str] | None = None) -> Result:
     """`trainkit build` of `root` into `out` on the tests' build date."""
     return run("--curriculum", root, "build", "--out", out, *args, env={**EPOCH, **(env or {})})
+
+
+def fontconfig(folder: Path, fonts: list[Path]) -> dict[str, str]:
+    """An environment whose fontconfig sees only copies of `fonts` (in `folder`, with new file
+    times): another machine's font setup, for a subprocess (fontconfig reads it at start)."""
+    import shutil
+
+    fonts_dir = folder / "fonts"
+    fonts_dir.mkdir(parents=True)
+    for font in fonts:
+        shutil.copyfile(font, fonts_dir / font.name)
+    config = folder / "fonts.conf"
+    config.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n'
+        f"<fontconfig><dir>{fonts_dir}</dir><cachedir>{folder / 'cache'}</cachedir></fontconfig>\n",
+        encoding="utf-8",
+    )
+    return {"FONTCONFIG_FILE": str(config)}

@@ -254,14 +254,27 @@ def new_lesson(ctx: Context, lesson_id: str) -> None:
 @click.option(
     "--out", type=click.Path(path_type=Path, file_okay=False), default="output", show_default=True, help="Where packs are written."
 )
+@click.option("--shard", metavar="K/N", default=None, help="Build only the K-th of N shares of the packs (one CI machine of N).")
+@click.option(
+    "--list-shards", type=click.IntRange(min=1), metavar="N", default=None, help="Print which packs each of N shards builds; build nothing."
+)
+@click.option("--json", "as_json", is_flag=True, help="With --list-shards: print JSON, for CI scripts.")
 @click.pass_obj
 @guarded
-def build(ctx: Context, profiles, languages, formats, paper, workshop, jobs, slide_notes, discreet, out) -> None:  # type: ignore[no-untyped-def]
+def build(
+    ctx: Context, profiles, languages, formats, paper, workshop, jobs, slide_notes, discreet, out, shard, list_shards, as_json
+) -> None:  # type: ignore[no-untyped-def]
     """Build packs: handout (PDF and HTML), facilitator guide, slides, manifest."""
-    from .pipeline import BuildOptions
+    from .pipeline import BuildOptions, plan_shards
     from .pipeline import build as run_build
     from .progress import Progress
+    from .shards import parse_shard
     from .workshop import find_workshop
+
+    if as_json and list_shards is None:
+        raise UsageError("--json goes with --list-shards N", "for example: trainkit build --list-shards 4 --json")
+    if shard and list_shards:
+        raise UsageError("--shard builds one shard and --list-shards builds none: give one of them")
 
     options = BuildOptions(
         curriculum=ctx.curriculum,
@@ -276,7 +289,11 @@ def build(ctx: Context, profiles, languages, formats, paper, workshop, jobs, sli
         slide_notes=slide_notes,
         jobs=jobs,
         discreet=discreet,
+        shard=parse_shard(shard) if shard else None,
     )
+    if list_shards is not None:
+        show_shards(plan_shards(options, list_shards), as_json)
+        return
     with Progress() as progress:
         report = run_build(options, progress.step)
     ctx.show([*report.warnings, *(p for pack in report.packs for p in pack.problems)])
@@ -291,8 +308,23 @@ def build(ctx: Context, profiles, languages, formats, paper, workshop, jobs, sli
     click.echo(
         f"{len(built)} of {len(report.packs)} packs built, {sum(p.pages for p in built)} pages, {warnings} warning{'s' if warnings != 1 else ''}; files are in {display(options.out, ctx.cwd)}/"
     )
+    if not report.packs:
+        click.echo(f"Shard {shard} has no packs: there are fewer packs than shards.")
     if not report.ok:
         sys.exit(EXIT_CONTENT)
+
+
+def show_shards(shards: list[Any], as_json: bool) -> None:
+    if as_json:
+        listing = [
+            {"shard": f"{s.number}/{s.total}", "estimated_pages": s.pages, "packs": [{"profile": p, "lang": lang} for p, lang in s.packs]}
+            for s in shards
+        ]
+        click.echo(json.dumps(listing, indent=2, ensure_ascii=False))
+        return
+    for s in shards:
+        packs = ", ".join(f"{p}/{lang}" for p, lang in s.packs) or "(no packs)"
+        click.echo(f"shard {s.number}/{s.total} (about {s.pages} pages): {packs}")
 
 
 @main.group()

@@ -100,8 +100,27 @@ def _cmap(path: Path) -> frozenset[int]:
         return frozenset(font.getBestCmap() or {})
 
 
-def installed_stack() -> list[FontFile]:
-    return [font for family in STACK if (font := find_font(family)) is not None]
+def installed_stack(bold: bool = False) -> list[FontFile]:
+    """The files of the template's font stack that are installed (and, with `bold`, their bold faces)."""
+    weights = (False, True) if bold else (False,)
+    return [font for family in STACK for weight in weights if (font := find_font(family, weight)) is not None]
+
+
+@cache
+def pango_version() -> str:
+    """The Pango library WeasyPrint lays text out with ('' when it cannot be loaded)."""
+    import ctypes.util
+
+    for name in (ctypes.util.find_library("pango-1.0"), "libpango-1.0.so.0", "libpango-1.0-0.dll", "libpango-1.0.dylib"):
+        if not name:
+            continue
+        try:
+            library = ctypes.CDLL(name)
+        except OSError:
+            continue
+        library.pango_version_string.restype = ctypes.c_char_p
+        return library.pango_version_string().decode()
+    return ""
 
 
 def missing_glyphs(text: str, cache_dir: Path | None = None) -> list[str]:

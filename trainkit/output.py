@@ -211,18 +211,21 @@ def previous_file(manifest: dict[str, Any] | None, folder: Path, name: str, key:
 
 
 def environment_key() -> str:
-    """What else decides a PDF's bytes: our version, WeasyPrint's, and the installed fonts."""
+    """What else decides a PDF's bytes: our version, WeasyPrint's, Pango's and the font files.
+
+    Only content goes in (font files by their hash, never their path or time), so a part
+    cache restored on another machine with the same setup is valid there (CI caches)."""
     from importlib.metadata import version
 
-    from .fonts import installed_stack
+    from .fonts import installed_stack, pango_version
 
-    fonts = [f"{f.path}:{f.path.stat().st_size}:{f.path.stat().st_mtime_ns}" for f in installed_stack()]
-    return f"trainkit {__version__}; weasyprint {version('weasyprint')}; " + "; ".join(fonts)
+    fonts = [f"{f.family} {f.weight}:{sha256(f.path)}" for f in installed_stack(bold=True)]
+    return f"trainkit {__version__}; weasyprint {version('weasyprint')}; pango {pango_version()}; " + "; ".join(fonts)
 
 
-def remove_stale_outputs(options: BuildOptions, curriculum: Curriculum, profiles: list[str], languages: list[str]) -> list[Problem]:
+def remove_stale_outputs(options: BuildOptions, curriculum: Curriculum) -> list[Problem]:
     """After a full build, remove packs of profiles or languages that no longer exist."""
-    if options.profiles or options.languages or options.workshop:
+    if options.profiles or options.languages or options.workshop or options.shard:
         return []
     removed = []
     for profile_dir in sorted(p for p in options.out.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")):

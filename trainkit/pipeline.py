@@ -22,6 +22,7 @@ from .markup import CONVERSIONS
 from .model import Curriculum, Format
 from .output import claim_output, clean_leftovers, environment_key, remove_stale_outputs, source_revision
 from .pack import PackPlan, PackResult, plan_pack, publish_pack
+from .shards import Shard
 from .workshop import WorkshopPlan
 
 
@@ -39,6 +40,12 @@ class BuildOptions:
     slide_notes: bool = False
     jobs: int | None = None
     discreet: bool = False
+    shard: tuple[int, int] | None = None  # (K, N): build only the K-th of N shares of the packs (shards.py)
+
+    @property
+    def whole(self) -> bool:
+        """Every pack of the curriculum in every format: only then may a build clean up after others."""
+        return not (self.profiles or self.languages or self.formats or self.workshop or self.shard)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -98,6 +105,27 @@ def resolve_targets(curriculum: Curriculum, options: BuildOptions, workshop: Wor
     return list(dict.fromkeys(profiles)), list(dict.fromkeys(languages))
 
 
+def target_packs(curriculum: Curriculum, options: BuildOptions, workshop: WorkshopPlan | None) -> list[tuple[str, str]]:
+    """The (profile, language) packs this build makes: all it was asked for, or its shard's share."""
+    from .shards import split
+
+    profiles, languages = resolve_targets(curriculum, options, workshop)
+    packs = [(profile, lang) for profile in profiles for lang in languages]
+    if options.shard is None:
+        return packs
+    number, total = options.shard
+    return list(split(curriculum, packs, total, workshop)[number - 1].packs)
+
+
+def plan_shards(options: BuildOptions, total: int) -> list[Shard]:
+    """Which packs each of `total` shards builds (`build --list-shards`), after the same checks a build makes."""
+    from .shards import split
+
+    curriculum, _, workshop = prepare(options)
+    profiles, languages = resolve_targets(curriculum, options, workshop)
+    return split(curriculum, [(profile, lang) for profile in profiles for lang in languages], total, workshop)
+
+
 def build(options: BuildOptions, progress: Callable[[str], None] = lambda _: None) -> BuildReport:
     """Build every requested pack; a failing pack is reported and the others still build.
 
@@ -121,7 +149,7 @@ def build(options: BuildOptions, progress: Callable[[str], None] = lambda _: Non
         CONVERSIONS.load(cache)  # Markdown converted by earlier builds (loading reads each lesson's links from it)
         views: dict[tuple[str, str], Any] = {}  # each lesson localized once: by the checks, then for every pack
         curriculum, problems, workshop = prepare(options, views)
-        profiles, languages = resolve_targets(curriculum, options, workshop)
+        packs = target_packs(curriculum, options, workshop)
         options.out.mkdir(parents=True, exist_ok=True)
         clean_leftovers(options.out)
         # 2. Plan each pack and make its HTML; each PDF goes to the workers as soon as it is made.
@@ -129,14 +157,13 @@ def build(options: BuildOptions, progress: Callable[[str], None] = lambda _: Non
         scheduler = Scheduler(pool, parts_folder, curriculum.root / "lessons", progress)
         plans: list[PackPlan] = []
         digests: dict[str, str] = {}  # each lesson image hashed once, for every pack that shows it
-        for profile_id in profiles:
-            for lang in languages:
-                progress(f"preparing {profile_id}/{lang}")
-                plans.append(
-                    plan_pack(
-                        curriculum, profile_id, lang, options, workshop, date, environment, views, scheduler.submit, scheduler.keep, digests
-                    )
+        for profile_id, lang in packs:
+            progress(f"preparing {profile_id}/{lang}")
+            plans.append(
+                plan_pack(
+                    curriculum, profile_id, lang, options, workshop, date, environment, views, scheduler.submit, scheduler.keep, digests
                 )
+            )
         # 3. Render: wait for every PDF.
         rendered = scheduler.finish()
     except BaseException:
@@ -147,9 +174,8 @@ def build(options: BuildOptions, progress: Callable[[str], None] = lambda _: Non
     formats = options.formats or tuple(Format)
     revision = source_revision(curriculum.root)
     packs = tuple(publish_pack(plan, rendered, formats, date, revision, workshop) for plan in plans)
-    full_build = not (options.profiles or options.languages or options.formats or options.workshop)
-    if full_build and all(pack.ok for pack in packs):
+    if options.whole and all(pack.ok for pack in packs):
         scheduler.forget_unused_parts()
     warnings = [p for p in problems if not p.is_error] + list(workshop.warnings if workshop else ())
-    warnings += remove_stale_outputs(options, curriculum, profiles, languages)
+    warnings += remove_stale_outputs(options, curriculum)
     return BuildReport(packs=packs, warnings=tuple(warnings), parts_laid_out=scheduler.laid_out, parts_reused=len(scheduler.reused_parts))
