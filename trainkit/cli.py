@@ -127,6 +127,60 @@ def today() -> dt.date:
 
 
 @main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--from-example", is_flag=True, help="Copy the curriculum Trainkit ships (lessons, translations, profiles) to start from.")
+@click.pass_obj
+@guarded
+def init(ctx: Context, path: Path, from_example: bool) -> None:
+    """Create a new curriculum in PATH (a new or empty folder)."""
+    from .starter import init_project
+
+    made = init_project(path.absolute(), today(), from_example)
+    shown = display(made, ctx.cwd)
+    click.echo(f"Created {shown}/ with curriculum/, workshops/, README.md and .gitignore")
+    click.echo(f"Next: cd {shown} && trainkit doctor && trainkit check --strict && trainkit build")
+
+
+SYSTEM_NAMES = {"debian": "Debian/Ubuntu", "fedora": "Fedora", "macos": "macOS (Homebrew)", "windows": "Windows (WSL)"}
+
+
+@main.command()
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default="output",
+    show_default=True,
+    help="The output folder a build would use.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON, for other tools.")
+@click.pass_obj
+@guarded
+def doctor(ctx: Context, out: Path, as_json: bool) -> None:
+    """Check what a build needs on this machine, and say how to fix what is missing."""
+    from .doctor import diagnose, report, this_system
+
+    findings, note = diagnose(ctx.curriculum, out.absolute())
+    result = report(findings, note)
+    if as_json:
+        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        system = this_system()
+        if note:
+            click.echo(f"note: {note}")
+        for finding in findings:
+            mark = "ok  " if finding.ok else ("FAIL" if finding.needed_for_build else "--  ")
+            click.echo(f"{mark} {finding.name}: {finding.detail}")
+            for name, command in finding.fix.items():
+                if not system or name == system:
+                    click.echo(f"     fix ({SYSTEM_NAMES[name]}): {command}")
+        click.echo(
+            "A build will work." if result["ok"] else "A build will not work: fix what is marked FAIL, then run trainkit doctor again."
+        )
+    if not result["ok"]:
+        sys.exit(EXIT_CONTENT)
+
+
+@main.command()
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.pass_obj
 @guarded
