@@ -154,7 +154,9 @@ def test_a_fresh_virtual_environment_with_the_wheel_runs_init_check_build_and_do
         assert result.returncode == 0, f"trainkit {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
         return result
 
-    where = subprocess.run([str(python), "-c", "import trainkit; print(trainkit.__file__)"], capture_output=True, text=True, cwd=work, env=env)
+    where = subprocess.run(
+        [str(python), "-c", "import trainkit; print(trainkit.__file__)"], capture_output=True, text=True, cwd=work, env=env
+    )
     assert Path(where.stdout.strip()).is_relative_to(venv), where.stdout  # the wheel's trainkit, not this checkout's
 
     trainkit_in(work, "init", "ours")
