@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 \
                    fonts-noto-core fonts-dejavu-core
 
-.PHONY: pack test deps venv lint bench clean
+.PHONY: pack test deps venv lint bench doctor clean
 
 pack: deps $(STAMP)
 	$(PY) build.py build
@@ -22,6 +22,10 @@ test: deps $(STAMP)
 bench: DEBIAN_PACKAGES += pandoc
 bench: deps $(STAMP)
 	$(PY) bench/bench.py --lessons 16 --languages 3 --profiles 3
+
+# What a build needs on this machine, and the command that installs what is missing.
+doctor: $(STAMP)
+	$(VENV)/bin/trainkit doctor
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
@@ -47,13 +51,15 @@ deps:
 	      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	    else \
 	      echo "Missing system packages:$$missing"; \
-	      echo "Install them with: sudo apt-get install$$missing"; exit 1; \
+	      echo "Install them with: sudo apt-get install$$missing"; \
+	      echo "(make doctor then checks that a build will work)"; exit 1; \
 	    fi; \
 	  fi; \
 	else \
 	  echo "Not a Debian system: install Pango (>= 1.44), HarfBuzz with its subset library,"; \
 	  echo "Noto fonts (Noto Sans, Noto Naskh Arabic) and DejaVu fonts with your package manager,"; \
 	  echo "then run: make pack  (macOS: brew install pango harfbuzz font-noto-sans)"; \
+	  echo "make doctor checks what a build needs and gives the command for your system."; \
 	fi
 
 clean:
