@@ -14,8 +14,8 @@ DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-su
 pack: deps $(STAMP)
 	$(PY) build.py build
 
-# Target-specific: the tests also need Chromium; `make pack` does not.
-test: DEBIAN_PACKAGES += chromium
+# Target-specific: the tests also need Chromium and GNU gettext (msgfmt, msgcat check our catalogs); `make pack` does not.
+test: DEBIAN_PACKAGES += chromium gettext
 test: deps $(STAMP)
 	$(PY) -m pytest -q
 

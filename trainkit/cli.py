@@ -403,6 +403,41 @@ def translate_new(ctx: Context, lang: str, lesson_id: str, add_language: bool) -
     click.echo("Then run: trainkit check")
 
 
+@translate.command("export")
+@click.argument("lang")
+@click.argument("lessons", nargs=-1)
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None, help="Where to write (default: curriculum/po/).")
+@click.pass_obj
+@guarded
+def translate_export(ctx: Context, lang: str, lessons: tuple[str, ...], out: Path | None) -> None:
+    """Write gettext catalogs: po/LESSON.pot and po/LANG/LESSON.po, one entry per segment."""
+    from .po import PO_FOLDER, export, export_targets
+
+    curriculum, _ = load_for_translation(ctx)
+    targets = export_targets(curriculum, lang, lessons)
+    folder = (out or curriculum.root / PO_FOLDER).absolute()
+    written = export(curriculum, lang, targets, folder)
+    click.echo(
+        f"Wrote {len(written) // 2} catalog{'s' if len(written) != 2 else ''} for {lang} into {display(folder, ctx.cwd)}/ (templates: *.pot, catalogs: {lang}/*.po)"
+    )
+    click.echo(f"Translate them in any PO editor, then run: trainkit translate import {lang} {display(folder, ctx.cwd)}/{lang}/*.po")
+
+
+@translate.command("import")
+@click.argument("lang")
+@click.argument("catalogs", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.pass_obj
+@guarded
+def translate_import(ctx: Context, lang: str, catalogs: tuple[Path, ...]) -> None:
+    """Write lessons/LESSON/LANG.md from translated catalogs (LESSON.po), in the source's structure."""
+    from .po import import_catalogs
+
+    curriculum, _ = load_for_translation(ctx)
+    for result in import_catalogs(curriculum, lang, list(catalogs)):
+        state = "current" if result.translated == result.total else f"partial, {result.percent}% translated"
+        click.echo(f"{display(result.path, ctx.cwd)}: {result.translated} of {result.total} segments ({state})")
+
+
 @translate.command("status")
 @click.option("--lang", "languages", multiple=True, metavar="CODE", help="Only this language (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Every lesson's status and the source changes, as JSON.")
@@ -428,13 +463,18 @@ def translate_status(ctx: Context, languages: tuple[str, ...], as_json: bool) ->
     for entry in report:
         click.echo(
             f"{entry['language']} ({entry['name']}): {entry['translated']} of {entry['lessons_total']} lessons translated ({entry['coverage']}%); "
-            f"{entry['current']} current, {entry['stale']} stale, {entry['missing']} missing"
+            f"{entry['current']} current, {entry['partial']} partial, {entry['stale']} stale, {entry['missing']} missing"
         )
         for status in entry["_statuses"]:
-            click.echo(f"  {status.status:<8} {status.id}")
+            detail = f" ({status.translated_percent}% translated)" if status.status == "partial" or status.translated_percent < 100 else ""
+            if status.status == "stale" and status.stale_segments:
+                detail += f" ({status.stale_segments} segment{'s' if status.stale_segments != 1 else ''} changed)"
+            click.echo(f"  {status.status:<8} {status.id}{detail}")
         for status in entry["_statuses"]:
             if status.status == "stale":
-                click.echo(f"\n{entry['language']}/{status.id} is stale: the source changed after it was translated.")
+                click.echo(
+                    f"\n{entry['language']}/{status.id} is stale: {status.stale_segments or 'some'} segment(s) of the source changed after it was translated."
+                )
                 click.echo(
                     status.changes.rstrip()
                     if status.changes

@@ -259,6 +259,7 @@ def _load_translation(path: Path, root: Path, problems: list[Problem]) -> Transl
         source_fingerprint=meta.source_fingerprint,
         source_commit=meta.source_commit,
         body=body,
+        untranslated=tuple(meta.untranslated),
     )
 
 

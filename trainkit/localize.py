@@ -15,7 +15,7 @@ from markupsafe import Markup
 from .assets import image_url
 from .cast import appearing_in, people
 from .markup import list_items, render_inline, render_markdown
-from .model import Body, Curriculum, Lesson, Persona
+from .model import Body, Curriculum, Lesson, Persona, Translation
 from .select import Selection
 
 
@@ -75,6 +75,12 @@ class LessonView:
     verify: tuple[VerifyView, ...] = ()
     cautions: tuple[Markup, ...] = ()  # what participants are warned about (text, checklist, slides)
     images: tuple[str, ...] = ()  # the trainkit:lesson/ URLs of the images it shows (assets.py)
+    translated_percent: int = 100  # below 100: a partial translation, the rest in the source text
+    untranslated_in: tuple[str, ...] = ()  # where the source text shows: headings (as the translation words them) or area:<key>
+
+    @property
+    def partial(self) -> bool:
+        return self.translated_percent < 100
 
     @property
     def duration(self) -> int:
@@ -112,6 +118,34 @@ class PackView:
         return tuple(view for view in self.lessons if view.stale)
 
 
+# Where an untranslated segment sits when no heading of the text holds it: "area:<key>",
+# which the templates word in the pack's language (render.AREAS).
+_AREAS = ("title", "summary", "objectives", "materials", "verify", "keypoints", "checklist", "slides", "facilitator")
+
+
+def _untranslated(lesson: Lesson, translation: Translation) -> tuple[int, tuple[str, ...]]:
+    """A partial translation's share of translated segments, and where the rest is: the
+    headings of the sections (as the translation words them) or the parts it is in."""
+    if not translation.untranslated:
+        return 100, ()
+    from .segments import segment_file
+
+    source = segment_file(lesson.path.read_text(encoding="utf-8"), lesson.path)
+    mine = segment_file(translation.path.read_text(encoding="utf-8"), translation.path).by_ctx()
+    total = len(source.segments) or 1
+    places: dict[str, None] = {}
+    for ctx in translation.untranslated:
+        first = ctx.split("/")[0]
+        heading = mine.get(f"{first}/h1")
+        if heading is not None:
+            places[heading.text] = None
+        elif first.startswith("activity"):
+            places["area:activities"] = None
+        else:
+            places[f"area:{first if first in _AREAS else 'introduction'}"] = None
+    return 100 * (total - len(translation.untranslated)) // total, tuple(places)
+
+
 def localize_lesson(lesson: Lesson, lang: str, pulled_in_by: tuple[str, ...] = ()) -> LessonView:
     """One lesson in `lang`: its translation when there is one, else the source (a fallback)."""
     translation = lesson.translations.get(lang)
@@ -141,8 +175,11 @@ def localize_lesson(lesson: Lesson, lang: str, pulled_in_by: tuple[str, ...] = (
     def md(text: str) -> Markup:
         return Markup(render_markdown(text, resolve))
 
+    percent, untranslated_in = _untranslated(lesson, translation) if translation is not None else (100, ())
     view = LessonView(
         id=lesson.id,
+        translated_percent=percent,
+        untranslated_in=untranslated_in,
         lesson=lesson,
         lang=lang if not fallback else "",
         fallback=fallback,

@@ -186,6 +186,7 @@ class Translation:
     source_fingerprint: str
     source_commit: str | None
     body: Body
+    untranslated: tuple[str, ...] = ()  # segments left in the source text (a partial translation, po.py)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -304,6 +304,7 @@ def make_manifest(
                 "language": view.lang or curriculum.source_language,
                 "fallback": view.fallback,
                 "stale": view.stale,
+                "translated_percent": None if view.fallback else view.translated_percent,
                 "minutes": view.duration,
                 "pulled_in_by": list(view.pulled_in_by),
             }

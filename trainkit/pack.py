@@ -328,6 +328,18 @@ def fallback_warnings(pack: PackView, curriculum: Curriculum) -> list[Problem]:
             f"see what changed with: trainkit translate status --lang {pack.lang}",
         ),
     )
-    return [
+    found = [
         warning(None, None, f"{where}: {len(views)} {what}: {', '.join(v.id for v in views)}", hint) for views, what, hint in cases if views
     ]
+    partial = [view for view in pack.lessons if view.partial]
+    if partial:
+        shown = ", ".join(f"{view.id} ({view.translated_percent}%)" for view in partial)
+        found.append(
+            warning(
+                None,
+                None,
+                f"{where}: {len(partial)} partial translation(s), the rest shown in {source}: {shown}",
+                f"translate the rest in the catalogs: trainkit translate export {pack.lang} LESSON",
+            )
+        )
+    return found

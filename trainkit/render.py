@@ -62,6 +62,19 @@ PHASES = {
     "synthesis": N_("Synthesis"),
 }
 GROUPS = {"individual": N_("Individual"), "pairs": N_("Pairs"), "small-groups": N_("Small groups"), "whole-group": N_("Whole group")}
+AREAS = {
+    "title": N_("the title"),
+    "summary": N_("the summary"),
+    "introduction": N_("the introduction"),
+    "objectives": N_("the objectives"),
+    "materials": N_("the materials"),
+    "verify": N_("the facts to re-check"),
+    "keypoints": N_("the key points"),
+    "checklist": N_("the checklist"),
+    "slides": N_("the slides"),
+    "facilitator": N_("the facilitator notes"),
+    "activities": N_("the activities"),
+}
 TOPICS = {"foundations": N_("Foundations"), "encryption": N_("Encryption"), "anonymity": N_("Anonymity"), "pseudonyms": N_("Pseudonyms")}
 
 
@@ -204,6 +217,7 @@ class Renderer:
             "clock": self.clock,
             "long_date": lambda d: catalogs.long_date(d, lang),
             "level_label": lambda ident: self._(LEVELS.get(ident, ident)),
+            "places": lambda names: ", ".join(self._(AREAS[n[5:]]) if n.startswith("area:") and n[5:] in AREAS else n for n in names),
             "phase_label": label(PHASES, "phases"),
             "group_label": label(GROUPS, "groups"),
             "titles": titles,

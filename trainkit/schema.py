@@ -73,6 +73,7 @@ class TranslationMeta(_Schema):
     source_fingerprint: Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")]
     source_commit: Annotated[str, Field(pattern=r"^[0-9a-f]{7,64}$")] | None = None
     translators: TextList = []
+    untranslated: TextList = []  # segments (segments.py ctx ids) still in the source text: a partial translation
 
 
 class Defaults(_Schema):

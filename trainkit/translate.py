@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import re
 import subprocess
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from .errors import UsageError
 from .i18n import language_name, language_problem
 from .loader import fingerprint, split_front_matter
 from .model import Curriculum, Lesson
+from .segments import segment_file
 
 SNAPSHOTS = Path(".trainkit") / "snapshots"
 
@@ -30,14 +32,19 @@ SNAPSHOTS = Path(".trainkit") / "snapshots"
 class LessonStatus:
     id: str
     title: str
-    status: str  # "current", "stale" or "missing"
+    status: str  # "current", "partial" (current, some segments still in the source text), "stale" or "missing"
     path: Path
-    changes: str = ""
+    changes: str = ""  # the changed segments' source text, old and new
     changes_from: str = ""  # "snapshot", "git" or "" when the old source is unknown
+    stale_segments: int = 0  # segments of the source that changed, appeared or went since the translation
+    translated_percent: int = 100  # of the source's segments (segments.py)
 
     def as_json(self, root: Path) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "title": self.title, "status": self.status, "path": str(self.path.relative_to(root))}
+        if self.status != "missing":
+            data["translated_percent"] = self.translated_percent
         if self.status == "stale":
+            data["stale_segments"] = self.stale_segments
             data["changes"] = self.changes
             data["changes_from"] = self.changes_from or None
         return data
@@ -196,29 +203,66 @@ def lesson_status(curriculum: Curriculum, lesson: Lesson, lang: str) -> LessonSt
     path = translation.path if translation else lesson.folder / f"{lang}.md"
     if translation is None:
         return LessonStatus(id=lesson.id, title=lesson.title, status="missing", path=path)
-    if translation.source_fingerprint == lesson.fingerprint:
-        return LessonStatus(id=lesson.id, title=translation.title, status="current", path=path)
-    changes, origin = source_changes(curriculum, lesson, translation.source_fingerprint, translation.source_commit)
-    return LessonStatus(id=lesson.id, title=translation.title, status="stale", path=path, changes=changes, changes_from=origin)
-
-
-def source_changes(curriculum: Curriculum, lesson: Lesson, old_print: str, commit: str | None) -> tuple[str, str]:
-    """A unified diff of the source since the translation was made, from a snapshot or git."""
     new = lesson.path.read_text(encoding="utf-8")
-    old, origin = None, ""
+    total = len(segment_file(new, lesson.path).segments)
+    percent = 100 * (total - len(translation.untranslated)) // total if total else 100
+    if translation.source_fingerprint == lesson.fingerprint:
+        state = "partial" if translation.untranslated else "current"
+        return LessonStatus(id=lesson.id, title=translation.title, status=state, path=path, translated_percent=percent)
+    old, origin = old_source_text(curriculum, lesson, translation.source_fingerprint, translation.source_commit)
+    changes, count = segment_changes(old, new, lesson) if old is not None else ("", 0)
+    return LessonStatus(
+        id=lesson.id,
+        title=translation.title,
+        status="stale",
+        path=path,
+        changes=changes,
+        changes_from=origin,
+        stale_segments=count,
+        translated_percent=percent,
+    )
+
+
+def old_source_text(curriculum: Curriculum, lesson: Lesson, old_print: str, commit: str | None) -> tuple[str | None, str]:
+    """The source a translation was made from, and where it came from ("snapshot" or "git")."""
     snapshot = snapshot_path(curriculum.root, lesson.id, old_print)
     if snapshot.is_file():
-        old, origin = snapshot.read_text(encoding="utf-8"), "snapshot"
-    elif commit:
+        return snapshot.read_text(encoding="utf-8"), "snapshot"
+    if commit:
         old = git_show(lesson.path, commit)
-        origin = "git" if old is not None else ""
-    if old is None:
-        return "", ""
-    name = str(lesson.path.relative_to(curriculum.root))
-    diff = difflib.unified_diff(
-        old.splitlines(keepends=True), new.splitlines(keepends=True), fromfile=f"{name} (translated from)", tofile=f"{name} (now)", n=2
-    )
-    return "".join(diff), origin
+        if old is not None:
+            return old, "git"
+    return None, ""
+
+
+def segment_changes(old: str, new: str, lesson: Lesson) -> tuple[str, int]:
+    """The source's segments that changed, appeared or went since `old`, each with a diff of its
+    own text (wrapped, so a long paragraph shows the words that changed), and their count."""
+    try:
+        before, after = segment_file(old, lesson.path), segment_file(new, lesson.path)
+    except ValueError:
+        return "", 0
+    name = str(lesson.path.name)
+    old_texts = {segment.text for segment in before.segments}
+    new_texts = {segment.text for segment in after.segments}
+    was = before.by_ctx()
+    parts = []
+    for segment in after.segments:
+        if segment.text in old_texts:
+            continue  # unchanged, here or moved
+        previous = was.get(segment.ctx)
+        old_lines = textwrap.wrap(previous.text, 72) if previous is not None and previous.text not in new_texts else []
+        diff = difflib.unified_diff(old_lines, textwrap.wrap(segment.text, 72), lineterm="", n=1)
+        body = [line for line in diff if not line.startswith(("---", "+++", "@@"))]
+        parts.append(f"@@ {name}:{segment.line} {segment.ctx} ({segment.kind}){'' if old_lines else ', new'}\n" + "\n".join(body))
+    changed = {segment.ctx for segment in after.segments if segment.text not in old_texts}
+    for segment in before.segments:
+        if segment.text not in new_texts and segment.ctx not in changed:
+            parts.append(
+                f"@@ {segment.ctx} ({segment.kind}), removed from the source\n"
+                + "\n".join(f"-{line}" for line in textwrap.wrap(segment.text, 72))
+            )
+    return "\n".join(parts) + ("\n" if parts else ""), len(parts)
 
 
 def status_report(curriculum: Curriculum, languages: list[str]) -> list[dict[str, Any]]:
@@ -227,15 +271,15 @@ def status_report(curriculum: Curriculum, languages: list[str]) -> list[dict[str
     for lang in languages:
         statuses = [lesson_status(curriculum, lesson, lang) for lesson in curriculum.lessons.values()]
         total = len(statuses)
-        counts = {kind: sum(s.status == kind for s in statuses) for kind in ("current", "stale", "missing")}
+        counts = {kind: sum(s.status == kind for s in statuses) for kind in ("current", "partial", "stale", "missing")}
         report.append(
             {
                 "language": lang,
                 "name": language_name(lang, "en"),
                 "lessons_total": total,
                 **counts,
-                "translated": counts["current"] + counts["stale"],
-                "coverage": round(100 * (counts["current"] + counts["stale"]) / total, 1) if total else 0.0,
+                "translated": counts["current"] + counts["partial"] + counts["stale"],
+                "coverage": round(100 * (counts["current"] + counts["partial"] + counts["stale"]) / total, 1) if total else 0.0,
                 "up_to_date": round(100 * counts["current"] / total, 1) if total else 0.0,
                 "lessons": [s.as_json(curriculum.root) for s in statuses],
                 "_statuses": statuses,
