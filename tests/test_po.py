@@ -289,3 +289,27 @@ def test_exporting_twice_gives_the_same_bytes(mini):
     assert run("--curriculum", mini, "translate", "export", "es").exit_code == 0
     assert {p.name: p.read_bytes() for p in (mini / "po").rglob("*.po*")} == first
     assert "POT-Creation-Date: 2026-" in (mini / "po" / "alpha.pot").read_text()
+
+
+def test_glossary_terms_travel_in_the_catalog_of_the_first_lesson_that_uses_them(exported, tmp_path):
+    root = tmp_path / "glossary"
+    shutil.copytree(exported, root)
+    carried = [m for path in (root / "po" / "es").glob("*.po") for m in entries(path) if m.context.startswith("glossary/")]
+    ids = {m.context.split("/")[1] for m in carried}
+    source_ids = {
+        line.split(":")[0] for line in (root / "glossary" / "en.yml").read_text().splitlines() if re.match(r"^[a-z0-9-]+:$", line)
+    }
+    assert ids == source_ids and len(carried) == 2 * len(ids)  # every term once, its term and its definition
+    (adversary,) = [m for m in carried if m.context == "glossary/adversary/term"]
+    assert (adversary.id, adversary.string) == ("Adversary", "Adversario") and adversary.auto_comments == ["glossary term"]
+    po = root / "po" / "es" / "threat-modeling.po"
+    assert any(m.context == "glossary/adversary/term" for m in entries(po))
+
+    before = (root / "glossary" / "es.yml").read_bytes()
+    assert run("--curriculum", root, "translate", "import", "es", po).exit_code == 0
+    assert (root / "glossary" / "es.yml").read_bytes() == before  # nothing changed: not rewritten
+    fill(po, lambda m: "Agresor" if m.context == "glossary/adversary/term" else m.string)
+    assert run("--curriculum", root, "translate", "import", "es", po).exit_code == 0
+    glossary = (root / "glossary" / "es.yml").read_text(encoding="utf-8")
+    assert glossary.startswith("# Spanish glossary") and "term: Agresor" in glossary and "Adversario" not in glossary
+    assert run("--curriculum", root, "check").exit_code == 0

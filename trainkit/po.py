@@ -50,6 +50,7 @@ class Entry:
     translation: str = ""
     fuzzy: bool = False
     previous: str = ""  # the old source text of a changed segment
+    location: str = ""  # the file the segment is in, when not the lesson's (a glossary term)
 
 
 def old_source(curriculum: Curriculum, lesson: Lesson, lang: str) -> str | None:
@@ -93,6 +94,32 @@ def entries(curriculum: Curriculum, lesson: Lesson, lang: str) -> list[Entry]:
     return found
 
 
+GLOSSARY_KINDS = {"term": "glossary term", "definition": "glossary definition"}
+
+
+def glossary_home(curriculum: Curriculum, term_lessons: tuple[str, ...]) -> str | None:
+    """The one lesson whose catalog carries a glossary term: the first lesson it lists that exists."""
+    return next((lesson_id for lesson_id in term_lessons if lesson_id in curriculum.lessons), None)
+
+
+def glossary_entries(curriculum: Curriculum, lesson: Lesson, lang: str) -> list[Entry]:
+    """The glossary terms this lesson's catalog carries, with their translations in `lang`."""
+    source = curriculum.glossaries.get(curriculum.source_language, {})
+    translated = curriculum.glossaries.get(lang, {})
+    path = curriculum.root / "glossary" / f"{curriculum.source_language}.yml"
+    lines = path.read_text(encoding="utf-8").split("\n") if path.is_file() else []
+    found = []
+    for ident, entry in source.items():
+        if glossary_home(curriculum, entry.lessons) != lesson.id:
+            continue
+        line = next((number for number, text in enumerate(lines, start=1) if text.startswith(f"{ident}:")), 1)
+        theirs = translated.get(ident)
+        for field, kind in GLOSSARY_KINDS.items():
+            segment = Segment(f"glossary/{ident}/{field}", kind, getattr(entry, field), line)
+            found.append(Entry(segment, getattr(theirs, field) if theirs else "", location=f"glossary/{path.name}"))
+    return found
+
+
 def _catalog(lang: str | None, lesson: Lesson, curriculum: Curriculum) -> Catalog:
     locale = None
     if lang:
@@ -131,7 +158,7 @@ def _add(catalog: Catalog, entry: Entry, location: str, with_translation: bool) 
     message = catalog.add(
         entry.segment.text,
         entry.translation if with_translation else "",
-        locations=[(location, entry.segment.line)],
+        locations=[(entry.location or location, entry.segment.line)],
         auto_comments=[entry.segment.kind],
         context=entry.segment.ctx,
         flags=("fuzzy",) if with_translation and entry.fuzzy else (),
@@ -177,7 +204,7 @@ def export(curriculum: Curriculum, lang: str, lesson_ids: Iterable[str], out: Pa
     written = []
     for lesson_id in lesson_ids:
         lesson = curriculum.lessons[lesson_id]
-        found = entries(curriculum, lesson, lang)
+        found = entries(curriculum, lesson, lang) + glossary_entries(curriculum, lesson, lang)
         location = lesson.path.relative_to(curriculum.root).as_posix()
         template, catalog = _catalog(None, lesson, curriculum), _catalog(lang, lesson, curriculum)
         for entry in found:
@@ -258,6 +285,7 @@ def import_catalogs(curriculum: Curriculum, lang: str, paths: list[Path]) -> lis
 
     problems: list[Problem] = []
     planned: list[tuple[Lesson, Path, str, Imported]] = []
+    glossary: dict[str, str] = {}  # glossary/<id>/<field> → translated text, from every catalog
     for po in paths:
         lesson = curriculum.lessons.get(po.stem)
         if lesson is None:
@@ -286,7 +314,7 @@ def import_catalogs(curriculum: Curriculum, lang: str, paths: list[Path]) -> lis
             )
             continue
         source = segment_file(lesson.path.read_text(encoding="utf-8"), lesson.path)
-        own = source.by_ctx()
+        own = source.by_ctx() | {entry.segment.ctx: entry.segment for entry in glossary_entries(curriculum, lesson, lang)}
         by_text = {s.text: s.ctx for s in source.segments}
         texts: dict[str, str] = {}
         for message in catalog:
@@ -299,6 +327,9 @@ def import_catalogs(curriculum: Curriculum, lang: str, paths: list[Path]) -> lis
             problems += found
             if not found:
                 texts[ctx] = _ASCII_SPACE.sub(" ", str(message.string)).strip(" ")  # a PO editor's wrapping is not the text's
+        terms = {ctx: text for ctx, text in texts.items() if ctx.startswith("glossary/")}
+        glossary.update(terms)
+        texts = {ctx: text for ctx, text in texts.items() if ctx not in terms}
         text = _translation_text(lesson, lang, source, texts)
         planned.append(
             (
@@ -310,12 +341,38 @@ def import_catalogs(curriculum: Curriculum, lang: str, paths: list[Path]) -> lis
         )
     if any(p.is_error for p in problems):
         raise ContentError(problems)
+    if glossary:
+        _write_glossary(curriculum, lang, glossary)
     done = []
     for lesson, target, text, result in planned:
         target.write_text(text, encoding="utf-8")
         save_snapshot(curriculum.root, lesson)
         done.append(result)
     return done
+
+
+def _write_glossary(curriculum: Curriculum, lang: str, texts: dict[str, str]) -> None:
+    """Put translated terms and definitions into glossary/<lang>.yml, keeping its other entries,
+    their order and the comment at its top."""
+    path = curriculum.root / "glossary" / f"{lang}.yml"
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    header = [line for line in text.split("\n")[:20] if line.startswith("#")]
+    data = (yaml.safe_load(text) if text else None) or {}
+    before = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    source = curriculum.glossaries.get(curriculum.source_language, {})
+    for ident in dict.fromkeys(key.split("/")[1] for key in texts):
+        entry = dict(data.get(ident) or {})
+        term, definition = (
+            texts.get(f"glossary/{ident}/{field}", entry.get(field) or getattr(source[ident], field)) for field in GLOSSARY_KINDS
+        )
+        data[ident] = {"term": term, "definition": definition, "lessons": list(source[ident].lessons)}
+    if yaml.safe_dump(data, allow_unicode=True, sort_keys=False) == before:
+        return  # nothing new: the file stays as its translators wrote it
+    body = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000, default_flow_style=None)
+    if not header:
+        header = [f"# Glossary in {lang}: the same ids as {curriculum.source_language}.yml (written by trainkit translate import)."]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(header) + "\n\n" + body, encoding="utf-8")
 
 
 def _translation_text(lesson: Lesson, lang: str, source: Segmented, texts: dict[str, str]) -> str:
