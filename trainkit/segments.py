@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .blocks import CLOSE_RE, CODE_FENCE_RE, HEADING_RE, OPEN_RE
 
 LIST_RE = re.compile(r"^(\s*)([-*+]|\d{1,9}[.)])([ \t]+)(.*)$")
@@ -72,14 +70,19 @@ class Segment:
     line: int  # where it starts in its file (1-based)
 
 
+@dataclass(frozen=True, slots=True)
+class Slot:
+    ctx: str
+
+
 @dataclass(slots=True)
 class Segmented:
     """A lesson file split into segments and the skeleton around them."""
 
     front: dict[str, Any]  # the parsed front matter
     segments: list[Segment] = field(default_factory=list)
-    # The body: literal lines, and (prefix, ctx, suffix) for a line that holds a segment.
-    body: list[str | tuple[str, str, str]] = field(default_factory=list)
+    # The body, line by line: each line is literal text and Slots, where segments go.
+    body: list[tuple[str | Slot, ...]] = field(default_factory=list)
 
     def by_ctx(self) -> dict[str, Segment]:
         return {segment.ctx: segment for segment in self.segments}
@@ -131,17 +134,16 @@ def segment_file(text: str, path: Path | None = None) -> Segmented:
     if not isinstance(split, tuple):
         raise ValueError(split.message)
     front_text, front_line, body, body_line = split
-    front = yaml.safe_load(front_text) or {}
-    if not isinstance(front, dict):
-        raise ValueError("the front matter is not a mapping")
-    result = Segmented(front=front)
-    lines = front_text.split("\n")
+    from .yamlsafe import load_yaml
 
-    def line_of(key: str) -> int:
-        for number, line in enumerate(lines):
-            if line.startswith(f"{key}:"):
-                return front_line + number
-        return front_line
+    doc, problems = load_yaml(front_text, path or Path("lesson.md"), front_line)
+    front = doc.data if doc is not None else None
+    if not isinstance(front, dict):
+        raise ValueError(problems[0].message if problems else "the front matter is not a mapping")
+    result = Segmented(front=front)
+
+    def line_of(*key: str | int) -> int:
+        return doc.line_of(key) or front_line  # type: ignore[union-attr]
 
     for key in ("title", "summary"):
         if isinstance(front.get(key), str) and front[key].strip():
@@ -149,10 +151,10 @@ def segment_file(text: str, path: Path | None = None) -> Segmented:
     for key in FRONT_LISTS:
         for index, item in enumerate(front.get(key) or [], start=1):
             if isinstance(item, str):
-                result.segments.append(Segment(f"{key}/{index}", FRONT_KINDS[key], item, line_of(key)))
+                result.segments.append(Segment(f"{key}/{index}", FRONT_KINDS[key], item, line_of(key, index - 1)))
     for index, item in enumerate(front.get("verify") or [], start=1):
         if isinstance(item, dict) and isinstance(item.get("claim"), str):
-            result.segments.append(Segment(f"verify/{index}", FRONT_KINDS["verify"], item["claim"], line_of("verify")))
+            result.segments.append(Segment(f"verify/{index}", FRONT_KINDS["verify"], item["claim"], line_of("verify", index - 1, "claim")))
     _segment_body(body.split("\n"), body_line, result)
     return result
 
@@ -161,34 +163,37 @@ def _segment_body(lines: list[str], first_line: int, result: Segmented) -> None:
     regions = _Regions()
     index = 0
 
-    def add(prefix: str, kind: str, text: str, number: int, suffix: str = "") -> None:
+    def slot(kind: str, text: str, number: int) -> Slot:
+        """A new segment of `kind` starting on body line `number`, and its place in the skeleton."""
         path = regions.path()
         ctx = f"{path}/{kind}{regions.count(path + ':' + kind)}"
-        block = regions.block()
-        description = KINDS.get((block, kind)) or KINDS.get(("", kind), kind)
+        description = KINDS.get((regions.block(), kind)) or KINDS.get(("", kind), kind)
         result.segments.append(Segment(ctx, description, text, first_line + number))
-        result.body.append((prefix, ctx, suffix))
+        return Slot(ctx)
+
+    def literal(line: str) -> None:
+        result.body.append((line,))
 
     while index < len(lines):
         line = lines[index]
         stripped = line.strip()
         if not stripped:
-            result.body.append(line)
+            literal(line)
             index += 1
             continue
         if CODE_FENCE_RE.match(line):
             fence = CODE_FENCE_RE.match(line).group(1)  # type: ignore[union-attr]
-            result.body.append(line)
+            literal(line)
             index += 1
             while index < len(lines):
-                result.body.append(lines[index])
+                literal(lines[index])
                 index += 1
                 if lines[index - 1].strip().startswith(fence):
                     break
             continue
         if stripped.startswith("<!--"):
             while index < len(lines):
-                result.body.append(lines[index])
+                literal(lines[index])
                 index += 1
                 if "-->" in lines[index - 1]:
                     break
@@ -196,45 +201,41 @@ def _segment_body(lines: list[str], first_line: int, result: Segmented) -> None:
         opened = OPEN_RE.match(line)
         if opened:
             regions.open((opened.group(2) or opened.group(4) or "").lower())
-            result.body.append(line)
+            literal(line)
             index += 1
             continue
         if CLOSE_RE.match(line):
             regions.close()
-            result.body.append(line)
+            literal(line)
             index += 1
             continue
         heading = HEADING_RE.match(line)
         if heading:
             regions.heading()
-            add(line[: line.index(heading.group(2))] if heading.group(2) else line, "h", heading.group(2), index)
+            text = heading.group(2)
+            result.body.append((line[: line.index(text)], slot("h", text, index)) if text else (line,))
             index += 1
             continue
         if stripped.startswith("|"):
             if TABLE_RULE_RE.match(line):
-                result.body.append(line)
+                literal(line)
             else:
-                cells = CELL_SPLIT_RE.split(stripped.strip("|"))
-                for column, cell in enumerate(cells, start=1):
-                    lead = "| " if column == 1 else " | "
-                    tail = " |" if column == len(cells) else ""
-                    if cell.strip():
-                        add(lead, "cell", cell.strip(), index, tail)
-                        ctx = result.body[-1][1]  # type: ignore[index]
-                        result.body[-1] = (lead, ctx, tail + ("\x00" if column < len(cells) else ""))
-                    else:
-                        result.body.append(lead + tail + ("\x00" if column < len(cells) else ""))
+                row: list[str | Slot] = ["|"]
+                for cell in CELL_SPLIT_RE.split(stripped.strip("|")):
+                    row += [" ", slot("cell", cell.strip(), index), " |"] if cell.strip() else ["  |"]
+                result.body.append(tuple(row))
             index += 1
             continue
         item = LIST_RE.match(line)
         if item:
             indent, marker, space, text = item.groups()
+            start = index
             collected, index = _gather([text], lines, index + 1)
-            add(f"{indent}{marker}{space}", "li", collected, index - 1)
+            result.body.append((f"{indent}{marker}{space}", slot("li", collected, start)))
             continue
-        indent = line[: len(line) - len(line.lstrip())]
+        start = index
         collected, index = _gather([stripped], lines, index + 1)
-        add(indent, "p", collected, index - 1)
+        result.body.append((line[: len(line) - len(line.lstrip())], slot("p", collected, start)))
 
 
 def _gather(parts: list[str], lines: list[str], index: int) -> tuple[str, int]:
@@ -260,21 +261,6 @@ def _gather(parts: list[str], lines: list[str], index: int) -> tuple[str, int]:
 def rebuild_body(source: Segmented, texts: dict[str, str]) -> str:
     """The source's body with each segment's text from `texts` (by ctx), or the source's own."""
     own = source.by_ctx()
-    out: list[str] = []
-    pending = ""
-    for piece in source.body:
-        if isinstance(piece, str):
-            if piece.endswith("\x00"):  # a table cell that continues the same row
-                pending += piece[:-1]
-                continue
-            out.append(pending + piece)
-            pending = ""
-            continue
-        prefix, ctx, suffix = piece
-        text = texts.get(ctx, own[ctx].text)
-        if suffix.endswith("\x00"):
-            pending += prefix + text + suffix[:-1]
-            continue
-        out.append(pending + prefix + text + suffix)
-        pending = ""
-    return "\n".join(out)
+    return "\n".join(
+        "".join(part if isinstance(part, str) else texts.get(part.ctx, own[part.ctx].text) for part in line) for line in source.body
+    )
