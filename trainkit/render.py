@@ -217,7 +217,7 @@ class Renderer:
             "clock": self.clock,
             "long_date": lambda d: catalogs.long_date(d, lang),
             "level_label": lambda ident: self._(LEVELS.get(ident, ident)),
-            "places": lambda names: ", ".join(self._(AREAS[n[5:]]) if n.startswith("area:") and n[5:] in AREAS else n for n in names),
+            "places": self._places,
             "phase_label": label(PHASES, "phases"),
             "group_label": label(GROUPS, "groups"),
             "titles": titles,
@@ -281,6 +281,12 @@ class Renderer:
             front=self.finish(str(pieces.front())),
             contents=tuple(f"lesson-{view.id}" for view in self.pack.lessons) + tuple(extra.id for extra in context["pack"].extras),
             parts=tuple(parts),
+        )
+
+    def _places(self, names: tuple[str, ...]) -> Markup:
+        """Where a partial translation still shows the source text: its headings (in italics) or named parts."""
+        return Markup(", ").join(
+            self._(AREAS[n[5:]]) if n.startswith("area:") and n[5:] in AREAS else Markup("<em>{}</em>").format(n) for n in names
         )
 
     def finish(self, html: str) -> str:
