@@ -313,10 +313,13 @@ def new_lesson(ctx: Context, lesson_id: str) -> None:
     "--list-shards", type=click.IntRange(min=1), metavar="N", default=None, help="Print which packs each of N shards builds; build nothing."
 )
 @click.option("--json", "as_json", is_flag=True, help="With --list-shards: print JSON, for CI scripts.")
+@click.option(
+    "--zip", "make_zip", is_flag=True, help="Also write each pack as <out>/<profile>/<lang>.zip with a SHA256SUMS file, for a USB stick."
+)
 @click.pass_obj
 @guarded
 def build(
-    ctx: Context, profiles, languages, formats, paper, workshop, jobs, slide_notes, discreet, out, shard, list_shards, as_json
+    ctx: Context, profiles, languages, formats, paper, workshop, jobs, slide_notes, discreet, out, shard, list_shards, as_json, make_zip
 ) -> None:  # type: ignore[no-untyped-def]
     """Build packs: handout (PDF and HTML), facilitator guide, slides, manifest."""
     from .pipeline import BuildOptions, plan_shards
@@ -344,6 +347,7 @@ def build(
         jobs=jobs,
         discreet=discreet,
         shard=parse_shard(shard) if shard else None,
+        zip=make_zip,
     )
     if list_shards is not None:
         show_shards(plan_shards(options, list_shards), as_json)
@@ -355,6 +359,8 @@ def build(
         status = ("up to date" if pack.reused else "built") if pack.ok else "FAILED (previous pack kept)"
         detail = f"{len(pack.files)} files, {pack.pages} pages" if pack.ok else ""
         click.echo(f"{pack.profile}/{pack.lang}: {status} {detail}".rstrip())
+        if pack.ok and make_zip:
+            click.echo(f"  zip: {display(pack.folder.parent / (pack.folder.name + '.zip'), ctx.cwd)}")
     if report.parts_laid_out or report.parts_reused:
         click.echo(f"Lessons laid out: {report.parts_laid_out}; reused from earlier builds: {report.parts_reused}")
     built = [p for p in report.packs if p.ok]
@@ -366,6 +372,25 @@ def build(
         click.echo(f"Shard {shard} has no packs: there are fewer packs than shards.")
     if not report.ok:
         sys.exit(EXIT_CONTENT)
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path, exists=True))
+@click.pass_obj
+@guarded
+def verify(ctx: Context, path: Path) -> None:
+    """Check a pack zip, or a pack folder, against its SHA256SUMS (or manifest.json): exit 1 if any file differs."""
+    from .packzip import verify as check_pack
+
+    verdict = check_pack(path.absolute())
+    shown = display(path.absolute(), ctx.cwd)
+    for line in verdict.differ:
+        click.echo(f"{shown}: {line}", err=True)
+    if not verdict.ok:
+        click.echo(f"{shown}: {len(verdict.differ)} problem(s); do not hand this pack out as it is", err=True)
+        click.echo("  hint: copy it again from the machine that built it, or rebuild it with: trainkit build --zip", err=True)
+        sys.exit(EXIT_CONTENT)
+    click.echo(f"{shown}: all {verdict.checked} files match")
 
 
 def show_shards(shards: list[Any], as_json: bool) -> None:

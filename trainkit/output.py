@@ -67,6 +67,8 @@ def clean_leftovers(out: Path) -> None:
                 shutil.rmtree(leftover, ignore_errors=True)
         for leftover in profile_dir.glob(".*.staging-*"):
             shutil.rmtree(leftover, ignore_errors=True)
+        for leftover in profile_dir.glob(".*.zip.*.part"):  # a zip being written when the build was killed
+            leftover.unlink(missing_ok=True)
 
 
 # Files an operating system drops into any folder; never ours, never touched, never a reason to refuse.
@@ -89,14 +91,20 @@ def foreign_entries(out: Path) -> list[str]:
             foreign.append(entry.name)
             continue
         for pack in sorted(entry.iterdir()):
-            if pack.name in SYSTEM_FILES or _is_leftover(pack.name):
+            if pack.name in SYSTEM_FILES or _is_leftover(pack.name) or _is_our_zip(pack):
                 continue
             foreign += [f"{entry.name}/{pack.name}/{name}" for name in _not_in_manifest(pack)]
     return foreign
 
 
 def _is_leftover(name: str) -> bool:
-    return name.startswith(".") and (".staging-" in name or ".old-" in name)
+    return name.startswith(".") and ((".staging-" in name or ".old-" in name) or (".zip." in name and name.endswith(".part")))
+
+
+def _is_our_zip(path: Path) -> bool:
+    from .packzip import is_our_zip
+
+    return is_our_zip(path)
 
 
 def _not_in_manifest(pack: Path) -> list[str]:
@@ -237,6 +245,8 @@ def remove_stale_outputs(options: BuildOptions, curriculum: Curriculum) -> list[
                     (pack_dir / entry["name"]).unlink(missing_ok=True)
                 (pack_dir / "manifest.json").unlink()
                 pack_dir.rmdir()
+                if _is_our_zip(zipped := profile_dir / f"{pack_dir.name}.zip"):
+                    zipped.unlink()
                 removed.append(f"{profile_dir.name}/{pack_dir.name}")
                 emptied = True
         if emptied and not any(profile_dir.iterdir()):

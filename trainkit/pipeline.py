@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .checks import check_curriculum
 from .errors import ContentError, Problem, UsageError
@@ -24,6 +24,9 @@ from .output import claim_output, clean_leftovers, environment_key, remove_stale
 from .pack import PackPlan, PackResult, plan_pack, publish_pack
 from .shards import Shard
 from .workshop import WorkshopPlan
+
+if TYPE_CHECKING:
+    from .pdf.pool import RenderPool
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,6 +44,7 @@ class BuildOptions:
     jobs: int | None = None
     discreet: bool = False
     shard: tuple[int, int] | None = None  # (K, N): build only the K-th of N shares of the packs (shards.py)
+    zip: bool = False  # also write each pack as <out>/<profile>/<lang>.zip with SHA256SUMS (packzip.py)
 
     @property
     def whole(self) -> bool:
@@ -58,6 +62,19 @@ class BuildReport:
     @property
     def ok(self) -> bool:
         return all(pack.ok for pack in self.packs)
+
+
+def zip_packs(options: BuildOptions, packs: tuple[PackResult, ...], date: dt.date, workshop: WorkshopPlan | None) -> None:
+    """`--zip`: each pack published also as one zip; without it, a republished pack's old zip goes."""
+    from .packzip import remove_zip, write_zip, zip_root
+
+    for pack in packs:
+        if not pack.ok:
+            continue
+        if options.zip:
+            write_zip(pack.folder, zip_root(pack.profile, pack.lang, workshop.path.stem if workshop else None, options.discreet), date)
+        elif not pack.reused:
+            remove_zip(pack.folder)
 
 
 def parse_epoch(value: str | None) -> dt.datetime | None:
@@ -126,12 +143,15 @@ def plan_shards(options: BuildOptions, total: int) -> list[Shard]:
     return split(curriculum, [(profile, lang) for profile in profiles for lang in languages], total, workshop)
 
 
-def build(options: BuildOptions, progress: Callable[[str], None] = lambda _: None) -> BuildReport:
+def build(options: BuildOptions, progress: Callable[[str], None] = lambda _: None, pool: RenderPool | None = None) -> BuildReport:
     """Build every requested pack; a failing pack is reported and the others still build.
 
     Every file's HTML is made first (cheap), and its cache key with it: only PDFs whose key
     changed go to the render workers, each as soon as its HTML is made. Then each pack is
     published whole, or not at all.
+
+    `pool`: workers kept warm by the caller (`trainkit serve`) for build after build, started
+    for `options.out`; they are left running. Without it, a pool is made and stopped here.
     """
     from .pdf.pool import RenderPool, default_workers
     from .pdf.scheduler import Scheduler
@@ -141,8 +161,10 @@ def build(options: BuildOptions, progress: Callable[[str], None] = lambda _: Non
     cache = options.out / ".cache"
     parts_folder = cache / "parts"
     environment = environment_key()
-    pool = RenderPool(options.jobs or default_workers(), parts_folder, environment)
-    if not parts_folder.is_dir():
+    warm = pool is not None
+    if pool is None:
+        pool = RenderPool(options.jobs or default_workers(), parts_folder, environment)
+    if not parts_folder.is_dir() and not warm:
         pool.start()  # nothing was built here yet, so everything renders: the workers import WeasyPrint while we load
     try:
         # 1. Load and check: everything `trainkit check` reports, before anything is written.
@@ -154,7 +176,7 @@ def build(options: BuildOptions, progress: Callable[[str], None] = lambda _: Non
         clean_leftovers(options.out)
         # 2. Plan each pack and make its HTML; each PDF goes to the workers as soon as it is made.
         date = (epoch or dt.datetime.now(dt.UTC)).date()
-        scheduler = Scheduler(pool, parts_folder, curriculum.root / "lessons", progress)
+        scheduler = Scheduler(pool, parts_folder, curriculum.root / "lessons", progress, keep_running=warm)
         plans: list[PackPlan] = []
         digests: dict[str, str] = {}  # each lesson image hashed once, for every pack that shows it
         for profile_id, lang in packs:
@@ -174,6 +196,7 @@ def build(options: BuildOptions, progress: Callable[[str], None] = lambda _: Non
     formats = options.formats or tuple(Format)
     revision = source_revision(curriculum.root)
     packs = tuple(publish_pack(plan, rendered, formats, date, revision, workshop) for plan in plans)
+    zip_packs(options, packs, date, workshop)
     if options.whole and all(pack.ok for pack in packs):
         scheduler.forget_unused_parts()
     warnings = [p for p in problems if not p.is_error] + list(workshop.warnings if workshop else ())

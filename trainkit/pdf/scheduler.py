@@ -31,8 +31,11 @@ class PdfRequest:
 
 
 class Scheduler:
-    def __init__(self, pool: RenderPool, parts_folder: Path, lessons_root: Path, progress: Callable[[str], None]):
+    def __init__(
+        self, pool: RenderPool, parts_folder: Path, lessons_root: Path, progress: Callable[[str], None], keep_running: bool = False
+    ):
         self.pool = pool
+        self.keep_running = keep_running  # the pool is the caller's (serve keeps it warm): leave it running
         self.parts_folder = parts_folder
         self.lessons_root = str(lessons_root)
         self.progress = progress
@@ -83,7 +86,8 @@ class Scheduler:
     def finish(self) -> dict[str, Rendered]:
         """Wait for every document; their results by request key."""
         self.pool.collect(self._done)
-        self.pool.close()
+        if not self.keep_running:
+            self.pool.close()
         return self.results
 
     def forget_unused_parts(self, days: int = 30) -> None:
