@@ -375,6 +375,28 @@ def build(
 
 
 @main.command()
+@click.option("--port", type=click.IntRange(min=0, max=65535), default=8765, show_default=True, help="Port to listen on (0: any free port).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on. Anything but this machine (127.0.0.1) lets others on the network reach it: a warning says so.",
+)
+@click.option("--no-browser", is_flag=True, help="Do not open the workbench in the default browser.")
+@click.option(
+    "--out", type=click.Path(path_type=Path, file_okay=False), default="output", show_default=True, help="Where builds write packs."
+)
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Render workers kept warm (default: as for build).")
+@click.pass_obj
+@guarded
+def serve(ctx: Context, port: int, host: str, no_browser: bool, out: Path, jobs: int | None) -> None:
+    """Plan workshops, preview packs live and build them, in the browser, offline (the trainer's workbench)."""
+    from .serve.app import serve as run_server
+
+    run_server(ctx.curriculum, ctx.cwd / "workshops", out.absolute(), host, port, not no_browser, jobs)
+
+
+@main.command()
 @click.argument("path", type=click.Path(path_type=Path, exists=True))
 @click.pass_obj
 @guarded

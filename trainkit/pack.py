@@ -117,10 +117,12 @@ def plan_pack(
     as published, so that the part cache keeps them. `digests` (one per build) keeps each
     image's hash, so that an image several packs show is read once."""
     profile = curriculum.profiles[profile_id]
-    add, drop, budget = (
-        (workshop.add, workshop.drop, workshop.time_budget) if workshop and workshop.profile == profile_id else ((), (), None)
+    add, drop, budget, order = (
+        (workshop.add, workshop.drop, workshop.time_budget, workshop.order)
+        if workshop and workshop.profile == profile_id
+        else ((), (), None, ())
     )
-    selection = select_lessons(curriculum, profile, add, drop, budget)
+    selection = select_lessons(curriculum, profile, add, drop, budget, order)
     pack = localize_pack(curriculum, selection, lang, views)
     folder = options.out / profile_id / lang
     paper = options.paper or curriculum.paper.value

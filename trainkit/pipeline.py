@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -143,7 +144,12 @@ def plan_shards(options: BuildOptions, total: int) -> list[Shard]:
     return split(curriculum, [(profile, lang) for profile in profiles for lang in languages], total, workshop)
 
 
-def build(options: BuildOptions, progress: Callable[[str], None] = lambda _: None, pool: RenderPool | None = None) -> BuildReport:
+def build(
+    options: BuildOptions,
+    progress: Callable[[str], None] = lambda _: None,
+    pool: RenderPool | None = None,
+    planning: AbstractContextManager[Any] | None = None,
+) -> BuildReport:
     """Build every requested pack; a failing pack is reported and the others still build.
 
     Every file's HTML is made first (cheap), and its cache key with it: only PDFs whose key
@@ -152,6 +158,8 @@ def build(options: BuildOptions, progress: Callable[[str], None] = lambda _: Non
 
     `pool`: workers kept warm by the caller (`trainkit serve`) for build after build, started
     for `options.out`; they are left running. Without it, a pool is made and stopped here.
+    `planning`: held while the curriculum is loaded and the packs planned, not while they
+    render (serve's lock: its previews share the Markdown cache and the templates).
     """
     from .pdf.pool import RenderPool, default_workers
     from .pdf.scheduler import Scheduler
@@ -166,32 +174,37 @@ def build(options: BuildOptions, progress: Callable[[str], None] = lambda _: Non
         pool = RenderPool(options.jobs or default_workers(), parts_folder, environment)
     if not parts_folder.is_dir() and not warm:
         pool.start()  # nothing was built here yet, so everything renders: the workers import WeasyPrint while we load
+    date = (epoch or dt.datetime.now(dt.UTC)).date()
     try:
-        # 1. Load and check: everything `trainkit check` reports, before anything is written.
-        CONVERSIONS.load(cache)  # Markdown converted by earlier builds (loading reads each lesson's links from it)
-        views: dict[tuple[str, str], Any] = {}  # each lesson localized once: by the checks, then for every pack
-        curriculum, problems, workshop = prepare(options, views)
-        packs = target_packs(curriculum, options, workshop)
-        options.out.mkdir(parents=True, exist_ok=True)
-        clean_leftovers(options.out)
-        # 2. Plan each pack and make its HTML; each PDF goes to the workers as soon as it is made.
-        date = (epoch or dt.datetime.now(dt.UTC)).date()
-        scheduler = Scheduler(pool, parts_folder, curriculum.root / "lessons", progress, keep_running=warm)
-        plans: list[PackPlan] = []
-        digests: dict[str, str] = {}  # each lesson image hashed once, for every pack that shows it
-        for profile_id, lang in packs:
-            progress(f"preparing {profile_id}/{lang}")
-            plans.append(
-                plan_pack(
-                    curriculum, profile_id, lang, options, workshop, date, environment, views, scheduler.submit, scheduler.keep, digests
+        with planning or nullcontext():
+            # 1. Load and check: everything `trainkit check` reports, before anything is written.
+            CONVERSIONS.load(cache)  # Markdown converted by earlier builds (loading reads each lesson's links from it)
+            views: dict[tuple[str, str], Any] = {}  # each lesson localized once: by the checks, then for every pack
+            curriculum, problems, workshop = prepare(options, views)
+            packs = target_packs(curriculum, options, workshop)
+            options.out.mkdir(parents=True, exist_ok=True)
+            clean_leftovers(options.out)
+            # 2. Plan each pack and make its HTML; each PDF goes to the workers as soon as it is made.
+            scheduler = Scheduler(pool, parts_folder, curriculum.root / "lessons", progress, keep_running=warm)
+            plans: list[PackPlan] = []
+            digests: dict[str, str] = {}  # each lesson image hashed once, for every pack that shows it
+            for profile_id, lang in packs:
+                progress(f"preparing {profile_id}/{lang}")
+                plans.append(
+                    plan_pack(
+                        curriculum, profile_id, lang, options, workshop, date, environment, views, scheduler.submit, scheduler.keep, digests
+                    )
                 )
-            )
+            CONVERSIONS.save(cache)
         # 3. Render: wait for every PDF.
         rendered = scheduler.finish()
+    except (ContentError, UsageError):
+        if not warm:  # raised before anything was sent to the workers: a warm pool stays warm
+            pool.terminate()
+        raise
     except BaseException:
         pool.terminate()
         raise
-    CONVERSIONS.save(cache)
     # 4. Publish each pack whole, or keep the previous one.
     formats = options.formats or tuple(Format)
     revision = source_revision(curriculum.root)

@@ -233,6 +233,7 @@ class WorkshopMeta(_Schema):
     days: Annotated[int, Field(gt=0, le=30)] | None = None
     add: TextList = []
     drop: TextList = []
+    order: TextList = []
     time_budget: Minutes | None = None
     lunch_at: dt.time = dt.time(12, 30)
     lunch_minutes: Annotated[int, Field(ge=0, le=180)] = 60

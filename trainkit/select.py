@@ -7,7 +7,10 @@ with `add:`); plus every prerequisite of what was chosen, transitively. Lessons 
 come in prerequisite order; among lessons whose prerequisites are all placed, the
 lower level comes first, then the topic that comes first in the vocabulary
 (foundations, encryption, anonymity, pseudonyms, then the curriculum's own), then
-the lesson id alphabetically.
+the lesson id alphabetically. A workshop's `order` (lesson ids in the trainer's
+order) comes before all of that: a listed lesson is taught as early as its place in
+the list and its prerequisites allow, and a prerequisite moves up with the earliest
+lesson that needs it.
 """
 
 from __future__ import annotations
@@ -47,7 +50,12 @@ def matches(lesson: Lesson, profile: Profile) -> bool:
 
 
 def select_lessons(
-    curriculum: Curriculum, profile: Profile, extra: tuple[str, ...] = (), dropped: tuple[str, ...] = (), budget: int | None = None
+    curriculum: Curriculum,
+    profile: Profile,
+    extra: tuple[str, ...] = (),
+    dropped: tuple[str, ...] = (),
+    budget: int | None = None,
+    order: tuple[str, ...] = (),
 ) -> Selection:
     """Resolve a profile (plus a workshop's extra and dropped lessons) to an ordered Selection."""
     lessons = curriculum.lessons
@@ -76,7 +84,7 @@ def select_lessons(
                 f"exclude {_names(pulled_in[ident])} too to drop it",
             )
         )
-    ordered = order_lessons([lessons[i] for i in chosen | set(pulled_in)], curriculum)
+    ordered = order_lessons([lessons[i] for i in chosen | set(pulled_in)], curriculum, order)
     selection = Selection(profile=profile, lessons=tuple(ordered), pulled_in=pulled_in)
     budget = budget if budget is not None else profile.time_budget
     if budget is not None and selection.total_minutes > budget:
@@ -113,21 +121,22 @@ def _pull_in_prerequisites(chosen: set[str], curriculum: Curriculum) -> dict[str
     return {ident: tuple(sorted(by)) for ident, by in needed_by.items()}
 
 
-def order_lessons(lessons: list[Lesson], curriculum: Curriculum) -> list[Lesson]:
-    """Prerequisites first; ties broken by level, then topic order, then id (see module doc)."""
+def order_lessons(lessons: list[Lesson], curriculum: Curriculum, preferred: tuple[str, ...] = ()) -> list[Lesson]:
+    """Prerequisites first; ties broken by the preferred order, level, topic order, then id (see module doc)."""
     topic_rank = {topic: rank for rank, topic in enumerate(curriculum.vocabulary.topics)}
     by_id = {lesson.id: lesson for lesson in lessons}
-
-    def key(lesson: Lesson) -> tuple[int, int, str]:
-        first_topic = min((topic_rank.get(t, len(topic_rank)) for t in lesson.topics), default=len(topic_rank))
-        return (lesson.level.rank, first_topic, lesson.id)
-
     waiting = {ident: {p for p in lesson.prerequisites if p in by_id and p != ident} for ident, lesson in by_id.items()}
+    place = _places(preferred, waiting)
+
+    def key(lesson: Lesson) -> tuple[int, int, int, str]:
+        first_topic = min((topic_rank.get(t, len(topic_rank)) for t in lesson.topics), default=len(topic_rank))
+        return (place.get(lesson.id, len(preferred)), lesson.level.rank, first_topic, lesson.id)
+
     ready = [key(by_id[i]) for i, deps in waiting.items() if not deps]
     heapq.heapify(ready)
     ordered: list[Lesson] = []
     while ready:
-        ident = heapq.heappop(ready)[2]
+        ident = heapq.heappop(ready)[-1]
         ordered.append(by_id[ident])
         for other, deps in waiting.items():
             if ident in deps:
@@ -138,6 +147,33 @@ def order_lessons(lessons: list[Lesson], curriculum: Curriculum) -> list[Lesson]
     placed = {lesson.id for lesson in ordered}
     ordered += sorted((by_id[i] for i in by_id if i not in placed), key=key)
     return ordered
+
+
+def _places(preferred: tuple[str, ...], waiting: dict[str, set[str]]) -> dict[str, int]:
+    """Each lesson's place in the preferred order; a prerequisite takes the earliest place of what needs it."""
+    place = {ident: index for index, ident in reversed(list(enumerate(preferred))) if ident in waiting}
+    changed = True
+    while changed:
+        changed = False
+        for ident, prerequisites in waiting.items():
+            if ident not in place:
+                continue
+            for prerequisite in prerequisites:
+                if place.get(prerequisite, len(preferred)) > place[ident]:
+                    place[prerequisite] = place[ident]
+                    changed = True
+    return place
+
+
+def moved_for_prerequisites(preferred: tuple[str, ...], selection: Selection) -> list[tuple[str, str]]:
+    """(prerequisite, lesson) pairs where the preferred order put a lesson before what it builds on."""
+    position = {ident: index for index, ident in enumerate(preferred)}
+    moved = []
+    for lesson in selection.lessons:
+        for prerequisite in lesson.prerequisites:
+            if lesson.id in position and prerequisite in position and position[prerequisite] > position[lesson.id]:
+                moved.append((prerequisite, lesson.id))
+    return moved
 
 
 def _names(idents: tuple[str, ...]) -> str:

@@ -25,6 +25,7 @@ class WorkshopPlan:
     days: int | None
     add: tuple[str, ...]
     drop: tuple[str, ...]
+    order: tuple[str, ...]
     time_budget: int | None
     warnings: tuple[Problem, ...] = ()
 
@@ -40,11 +41,16 @@ def find_workshop(name: str, cwd: Path) -> Path:
 
 def load_workshop(path: Path, curriculum: Curriculum) -> WorkshopPlan:
     """Read and check a workshop file; ContentError with every problem if it is wrong."""
-    problems: list[Problem] = []
     try:
         text = read_text(path, path.parent)
     except Refused as refused:
         raise ContentError([error(path, refused.line, refused.message)]) from None
+    return parse_workshop(text, path, curriculum)
+
+
+def parse_workshop(text: str, path: Path, curriculum: Curriculum) -> WorkshopPlan:
+    """Check a workshop file's text (as if read from `path`); ContentError with every problem."""
+    problems: list[Problem] = []
     doc, found = load_yaml(text, path)
     problems += found
     meta = None
@@ -57,7 +63,7 @@ def load_workshop(path: Path, curriculum: Curriculum) -> WorkshopPlan:
         problems.append(
             error(path, doc.line_of(("profile",)), f"unknown profile '{profile}'", did_you_mean(profile, curriculum.profiles, "profiles"))
         )
-    for key in ("add", "drop"):
+    for key in ("add", "drop", "order"):
         values = data.get(key) or []
         for ident in [values] if isinstance(values, str) else values:
             if isinstance(ident, str) and ident not in curriculum.lessons:
@@ -88,9 +94,53 @@ def load_workshop(path: Path, curriculum: Curriculum) -> WorkshopPlan:
         days=meta.days,
         add=tuple(meta.add),
         drop=tuple(meta.drop),
+        order=tuple(meta.order),
         time_budget=meta.time_budget,
         warnings=tuple(problems),
     )
+
+
+# The keys of a workshop file in the order `workshop_text` writes them, with the comment each gets.
+FIELDS = (
+    ("profile", "the audience profile (trainkit list profiles)"),
+    ("title", ""),
+    ("date", "YYYY-MM-DD"),
+    ("place", ""),
+    ("trainer", ""),
+    ("start", "quote times"),
+    ("end", ""),
+    ("days", ""),
+    ("lunch_at", ""),
+    ("lunch_minutes", ""),
+    ("break_every", "a break after this many minutes of teaching"),
+    ("break_minutes", ""),
+    ("add", "extra lessons, by id (trainkit list lessons)"),
+    ("drop", "lessons to leave out"),
+    ("order", "lessons in teaching order (prerequisites still come first)"),
+    ("time_budget", "minutes of teaching"),
+)
+
+
+def workshop_text(values: dict[str, object], name: str = "NAME") -> str:
+    """A workshop file for `values` (what the planner saves): every value quoted as YAML text,
+    so that nothing changes meaning on the way back (`no`, `1.10`, times)."""
+    import json
+
+    lines = ["# One workshop, saved by the planner (trainkit serve); build it with:", f"#   trainkit build --workshop {name}"]
+    for key, comment in FIELDS:
+        value = values.get(key)
+        if value is None or value == "" or (key in ("title", "place", "trainer", "date") and not value):
+            continue
+        if isinstance(value, list | tuple):
+            shown = "[" + ", ".join(json.dumps(str(v), ensure_ascii=False) for v in value) + "]"
+        elif isinstance(value, bool):
+            shown = json.dumps(str(value).lower())
+        elif isinstance(value, int):
+            shown = str(value)
+        else:
+            shown = json.dumps(" ".join(str(value).split()), ensure_ascii=False)  # one line: a newline cannot start a new key
+        lines.append(f"{key}: {shown}" + (f"  # {comment}" if comment else ""))
+    return "\n".join(lines) + "\n"
 
 
 def days_warning(plan: WorkshopPlan, needed: int) -> Problem | None:

@@ -98,6 +98,10 @@ class _Timeout(Exception):
     pass
 
 
+class Cancelled(Exception):
+    """The pool was cancelled (serve stopping): the build in progress stops, publishing nothing."""
+
+
 def budgets() -> tuple[int, int]:
     """Time (s) and memory (MiB) budgets; TRAINKIT_TIME_BUDGET / TRAINKIT_MEMORY_BUDGET override."""
 
@@ -236,6 +240,7 @@ class RenderPool:
         self._executor: ProcessPoolExecutor | None = None
         self._futures: dict[Future[Rendered], Job] = {}
         self._unsent: list[Job] = []
+        self.cancelled = False
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
@@ -254,6 +259,8 @@ class RenderPool:
             self._pool().submit(_ready)
 
     def submit(self, job: Job) -> None:
+        if self.cancelled:
+            raise Cancelled()
         try:
             self._futures[self._pool().submit(_render, job, self.seconds)] = job
         except BrokenProcessPool:
@@ -270,12 +277,16 @@ class RenderPool:
         alone: list[Job] = []
         ran_alone: set[str] = set()
         while self._futures or alone:
+            if self.cancelled:
+                raise Cancelled()
             if not self._futures:
                 job = alone.pop(0)
                 ran_alone.add(job.key)
                 self.submit(job)
                 continue
             finished, _ = wait(self._futures, return_when=FIRST_COMPLETED)
+            if self.cancelled:
+                raise Cancelled()
             broken: list[Job] = []
             for future in finished:
                 job = self._futures.pop(future)
@@ -312,6 +323,11 @@ class RenderPool:
         once: letting each interpreter tear WeasyPrint down takes longer than a small build."""
         self.terminate()
 
+    def cancel(self) -> None:
+        """Stop for good, from another thread: the build waiting on this pool raises Cancelled."""
+        self.cancelled = True
+        self.terminate()
+
     def terminate(self) -> None:
         """Stop at once (Ctrl-C): kill the workers without waiting for their documents."""
         if self._executor is not None:
@@ -319,3 +335,5 @@ class RenderPool:
                 process.kill()
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
+        self._futures.clear()  # their results will never come; the next build starts clean
+        self._unsent.clear()
