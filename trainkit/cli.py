@@ -375,7 +375,9 @@ def build(
 
 
 @main.command()
-@click.option("--port", type=click.IntRange(min=0, max=65535), default=8765, show_default=True, help="Port to listen on (0: any free port).")
+@click.option(
+    "--port", type=click.IntRange(min=0, max=65535), default=8765, show_default=True, help="Port to listen on (0: any free port)."
+)
 @click.option(
     "--host",
     default="127.0.0.1",

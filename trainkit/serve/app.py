@@ -149,7 +149,9 @@ def create_app(workbench: Workbench, guard: Guard) -> Flask:
             root = curriculum.root / "lessons"
             participant = inline_images(str(view.participant), shown_in(str(view.participant), view.images), root)
             slides = [(s.title, inline_images(str(s.html), shown_in(str(s.html), view.images), root)) for s in view.slides]
-        return page("serve/lesson.html.j2", lesson=lesson, view=view, participant=participant, slides=slides, curriculum=curriculum, lang=lang)
+        return page(
+            "serve/lesson.html.j2", lesson=lesson, view=view, participant=participant, slides=slides, curriculum=curriculum, lang=lang
+        )
 
     @app.get("/plan")
     def plan_page() -> Any:
@@ -287,7 +289,10 @@ def create_app(workbench: Workbench, guard: Guard) -> Flask:
         try:
             return make()
         except ContentError as failed:
-            body = {"error": "the curriculum or the workshop file has errors", "problems": [_problem(p, workbench.root.parent) for p in failed.problems]}
+            body = {
+                "error": "the curriculum or the workshop file has errors",
+                "problems": [_problem(p, workbench.root.parent) for p in failed.problems],
+            }
             abort(Response(json.dumps(body) + "\n", status=422, mimetype="application/json"))
 
     # --- previews, files and packs ------------------------------------------------------------
@@ -404,7 +409,9 @@ def serve(curriculum: Path, workshops: Path, out: Path, host: str, port: int, op
     try:
         server = make_server(host, port, None, threaded=True)  # type: ignore[arg-type]
     except OSError as failed:
-        raise UsageError(f"cannot listen on {host}:{port} ({failed.strerror})", "choose another port with --port, or --port 0 for any free one") from None
+        raise UsageError(
+            f"cannot listen on {host}:{port} ({failed.strerror})", "choose another port with --port, or --port 0 for any free one"
+        ) from None
     guard = Guard(host=host, port=server.server_port)
     server.app = create_app(workbench, guard)  # type: ignore[attr-defined]
     server.daemon_threads = True

@@ -92,7 +92,9 @@ def plain_path(raw: str) -> bool:
 def security_headers(kind: str = "app") -> dict[str, str]:
     """kind: "app" (a workbench page), "framed" (a workbench page shown inside a preview frame)
     or "document" (a pack's own file, previewed)."""
-    policy = {"app": APP_POLICY, "framed": APP_POLICY.replace("frame-ancestors 'none'", "frame-ancestors 'self'")}.get(kind, DOCUMENT_POLICY)
+    policy = {"app": APP_POLICY, "framed": APP_POLICY.replace("frame-ancestors 'none'", "frame-ancestors 'self'")}.get(
+        kind, DOCUMENT_POLICY
+    )
     return {
         "Content-Security-Policy": policy,
         "X-Content-Type-Options": "nosniff",

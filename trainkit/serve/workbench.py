@@ -32,7 +32,7 @@ from ..markup import CONVERSIONS
 from ..model import Curriculum, Format
 from ..pipeline import BuildOptions, BuildReport, parse_epoch
 from ..pipeline import build as run_build
-from ..workshop import WorkshopPlan, load_workshop
+from ..workshop import load_workshop
 from .events import EventHub
 from .planner import Plan, check_plan, values_of
 
