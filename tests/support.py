@@ -8,6 +8,11 @@ the output in security/helpers.py.
 
 from __future__ import annotations
 
+import http.client
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner, Result
@@ -90,3 +95,64 @@ def fontconfig(folder: Path, fonts: list[Path]) -> dict[str, str]:
         encoding="utf-8",
     )
     return {"FONTCONFIG_FILE": str(config)}
+
+
+# --- trainkit serve in a subprocess (test_serve_http.py, test_serve_browser.py) -----------------
+
+
+class Server:
+    def __init__(self, process: subprocess.Popen[str], port: int, folder: Path):
+        self.process = process
+        self.port = port
+        self.folder = folder
+
+    def request(self, method: str, path: str, headers: dict[str, str] | None = None, body: bytes | None = None) -> tuple[int, dict, bytes]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        try:
+            connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+            sent = {"Host": f"127.0.0.1:{self.port}", **(headers or {})}
+            for name, value in sent.items():
+                connection.putheader(name, value)
+            if body is not None:
+                connection.putheader("Content-Length", str(len(body)))
+            connection.endheaders(body)
+            response = connection.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            connection.close()
+
+    def token(self) -> str:
+        _, _, page = self.request("GET", "/plan")
+        match = re.search(rb'name="trainkit-token" content="([^"]+)"', page)
+        assert match
+        return match.group(1).decode()
+
+
+def start(folder: Path, *args: str) -> Server:
+    env = {**os.environ, **EPOCH, "TRAINKIT_NO_BROWSER": "1", "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "trainkit",
+            "--curriculum",
+            str(folder / "curriculum"),
+            "serve",
+            "--port",
+            "0",
+            "--no-browser",
+            "--jobs",
+            "1",
+            *args,
+        ],
+        cwd=folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    match = re.search(r"http://[^:/]+:(\d+)/", line)
+    assert match, line + (process.stderr.read() if process.poll() is not None and process.stderr else "")
+    return Server(process, int(match.group(1)), folder)

@@ -425,10 +425,11 @@ def serve(curriculum: Path, workshops: Path, out: Path, host: str, port: int, op
     if open_browser and not os.environ.get("TRAINKIT_NO_BROWSER"):
         webbrowser.open(guard.address)
     try:
-        server.serve_forever()
+        server.serve_forever()  # Werkzeug's returns on Ctrl-C (it catches KeyboardInterrupt itself)
     except KeyboardInterrupt:
-        click.echo("Stopping: a build in progress is cancelled; the packs already published stay as they were.", err=True)
+        pass
     finally:
+        click.echo("Stopping: a build in progress is cancelled; the packs already published stay as they were.", err=True)
         watcher.stop()
         workbench.stop()
         server.server_close()

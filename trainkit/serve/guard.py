@@ -16,6 +16,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import secrets
+import socket
 from dataclasses import dataclass, field
 
 UNSAFE = frozenset({"POST", "PUT", "DELETE", "PATCH"})
@@ -32,6 +33,20 @@ DOCUMENT_POLICY = (
     "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; font-src data:; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
 )
+
+
+WILDCARDS = frozenset({"0.0.0.0", "::", ""})
+
+
+def local_addresses() -> set[str]:
+    """This machine's name and addresses (what a browser elsewhere puts in Host for a wildcard bind)."""
+    name = socket.gethostname()
+    found = {name}
+    try:
+        found |= {str(info[4][0]) for info in socket.getaddrinfo(name, None)}
+    except OSError:
+        pass
+    return found
 
 
 def is_loopback(host: str) -> bool:
@@ -54,9 +69,11 @@ class Guard:
         """The Host headers this server answers to: the address it listens on (and `localhost` for loopback)."""
         shown = f"[{self.host}]" if ":" in self.host else self.host
         names = {f"{shown}:{self.port}"}
-        if is_loopback(self.host):
+        if is_loopback(self.host) or self.host in WILDCARDS:
             names |= {f"localhost:{self.port}", f"127.0.0.1:{self.port}"}
-        return frozenset(names)
+        if self.host in WILDCARDS:  # every address of this machine, and its name
+            names |= {f"[{a}]:{self.port}" if ":" in a else f"{a}:{self.port}" for a in local_addresses()}
+        return frozenset(name.lower() for name in names)
 
     @property
     def origins(self) -> frozenset[str]:

@@ -173,6 +173,8 @@
 
     function render(plan) {
       state.lessons = plan.lessons || [];
+      // Once the trainer has ordered the lessons, the file keeps the order shown (prerequisites first).
+      if (state.order.length && plan.ok) state.order = state.lessons.map((lesson) => lesson.id);
       list.replaceChildren();
       state.lessons.forEach((lesson, index) => {
         const up = element("button", { type: "button", class: "up", "aria-label": text("move_up") + ": " + lesson.title, text: "↑" });
