@@ -104,3 +104,22 @@ def test_over_budget_is_a_warning_with_total_and_budget():
     assert not problem.is_error
     assert problem.message == "profile 'p' needs 120 minutes of teaching, over its budget of 100 minutes"
     assert select_lessons(CUR, profile(time_budget=120)).problems == ()
+
+
+def test_a_workshops_order_is_followed_as_far_as_prerequisites_allow():
+    from trainkit.select import moved_for_prerequisites
+
+    chosen = profile(include=("names",))
+    default = select_lessons(CUR, chosen).ids
+    assert default == ("threats", "crypto", "names", "tor", "onion-services")
+    # names before crypto, tor last but one: followed
+    ordered = select_lessons(CUR, chosen, order=("threats", "names", "crypto", "onion-services", "tor")).ids
+    assert ordered == ("threats", "names", "crypto", "tor", "onion-services")  # onion-services builds on tor: tor moves up
+    # a lesson asked for first brings its prerequisites up with it, and nothing else
+    ordered = select_lessons(CUR, chosen, order=("tor",)).ids
+    assert ordered == ("threats", "crypto", "tor", "names", "onion-services")
+    selection = select_lessons(CUR, chosen, order=("tor", "crypto", "threats"))
+    assert selection.ids[:3] == ("threats", "crypto", "tor")
+    assert sorted(moved_for_prerequisites(("tor", "crypto", "threats"), selection)) == [("crypto", "tor"), ("threats", "crypto")]
+    # ids in the order that the pack does not hold change nothing
+    assert select_lessons(CUR, chosen, order=("messaging", "nothing")).ids == default

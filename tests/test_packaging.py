@@ -41,6 +41,10 @@ def test_a_wheel_builds_a_pack_from_a_curriculum_elsewhere(tmp_path, wheel):
         "trainkit/templates/handout.html.j2",
         "trainkit/templates/slides/deck.js",
         "trainkit/locale/es/LC_MESSAGES/trainkit.po",
+        "trainkit/serve/app.py",
+        "trainkit/templates/serve/plan.html.j2",
+        "trainkit/templates/serve/static/app.js",
+        "trainkit/templates/serve/static/app.css",
     } <= names
 
     curriculum = tmp_path / "elsewhere" / "curriculum"

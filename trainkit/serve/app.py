@@ -149,8 +149,16 @@ def create_app(workbench: Workbench, guard: Guard) -> Flask:
             root = curriculum.root / "lessons"
             participant = inline_images(str(view.participant), shown_in(str(view.participant), view.images), root)
             slides = [(s.title, inline_images(str(s.html), shown_in(str(s.html), view.images), root)) for s in view.slides]
+        shown = view.lang or curriculum.source_language
         return page(
-            "serve/lesson.html.j2", lesson=lesson, view=view, participant=participant, slides=slides, curriculum=curriculum, lang=lang
+            "serve/lesson.html.j2",
+            lesson=lesson,
+            view=view,
+            participant=participant,
+            slides=slides,
+            curriculum=curriculum,
+            lang=lang,
+            text_dir="rtl" if is_rtl(shown) else "ltr",
         )
 
     @app.get("/plan")

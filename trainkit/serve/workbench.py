@@ -155,8 +155,16 @@ class Workbench:
             return self.snapshot
 
     def changed(self, paths: set[Path]) -> None:
-        """A watched file changed: load again, then tell the pages."""
-        snapshot = self.reload()
+        """A watched file changed: load again, then tell the pages. A failure here (a bug) is
+        said in the terminal and the pages; the watcher goes on, so the next save is seen."""
+        try:
+            snapshot = self.reload()
+        except Exception as failed:  # noqa: BLE001 (the watcher thread must survive anything)
+            import click
+
+            click.echo(f"trainkit serve: internal error while reloading: {type(failed).__name__}: {failed}", err=True)
+            self.hub.publish("reload", {"generation": self.snapshot.generation, "errors": 1, "files": len(paths)})
+            return
         self.hub.publish("reload", {"generation": snapshot.generation, "errors": len(snapshot.errors), "files": len(paths)})
 
     def curriculum(self) -> Curriculum:
