@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
-from support import run, write_tree
+from support import Server, run, start, write_tree
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -42,3 +42,14 @@ def mini(tmp_path: Path) -> Path:
 def cli() -> Callable[..., Result]:
     """support.run, as a fixture for the tests written that way."""
     return run
+
+
+@pytest.fixture
+def server(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """`trainkit serve` in a subprocess on a copy of the mini curriculum, with one workshop file."""
+    shutil.copytree(FIXTURES / "mini", tmp_path / "curriculum")
+    (tmp_path / "workshops").mkdir()
+    (tmp_path / "workshops" / "spring.yml").write_text("profile: whrd\ntitle: Spring school\n", encoding="utf-8")
+    running: Server = start(tmp_path)
+    yield running
+    running.stop()

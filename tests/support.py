@@ -121,6 +121,17 @@ class Server:
         finally:
             connection.close()
 
+    def stop(self) -> None:
+        """Ctrl-C, as a trainer would stop it; killed if it does not stop."""
+        import signal
+
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
     def token(self) -> str:
         _, _, page = self.request("GET", "/plan")
         match = re.search(rb'name="trainkit-token" content="([^"]+)"', page)
@@ -156,3 +167,15 @@ def start(folder: Path, *args: str) -> Server:
     match = re.search(r"http://[^:/]+:(\d+)/", line)
     assert match, line + (process.stderr.read() if process.poll() is not None and process.stderr else "")
     return Server(process, int(match.group(1)), folder)
+
+
+# Debian's Chromium, started as the brief says (no background traffic, no first-run work).
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]

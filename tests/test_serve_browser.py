@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,18 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import FIXTURES
-from support import Server, start
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from support import CHROMIUM, CHROMIUM_ARGS, Server, start
 
 pytestmark = [
     pytest.mark.allow_hosts(["127.0.0.1"]),
@@ -40,31 +28,12 @@ pytestmark = [
 ]
 
 
-def _stop(server: Server) -> None:
-    if server.process.poll() is None:
-        server.process.send_signal(signal.SIGINT)
-        try:
-            server.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    shutil.copytree(FIXTURES / "mini", tmp_path / "curriculum")
-    (tmp_path / "workshops").mkdir()
-    (tmp_path / "workshops" / "spring.yml").write_text("profile: whrd\ntitle: Spring school\n", encoding="utf-8")
-    running = start(tmp_path)
-    yield running
-    _stop(running)
-
-
 @pytest.fixture
 def browser():  # type: ignore[no-untyped-def]
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             yield launched
         finally:
@@ -248,7 +217,7 @@ def shipped(tmp_path: Path) -> Iterator[Server]:
     shutil.copytree(root / "workshops", tmp_path / "workshops")
     running = start(tmp_path)
     yield running
-    _stop(running)
+    running.stop()
 
 
 @pytest.mark.parametrize("lang", ["en", "ar"])

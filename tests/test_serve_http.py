@@ -14,7 +14,6 @@ import subprocess
 import sys
 import time
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,21 +21,6 @@ from conftest import FIXTURES
 from support import Server, start
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    shutil.copytree(FIXTURES / "mini", tmp_path / "curriculum")
-    (tmp_path / "workshops").mkdir()
-    (tmp_path / "workshops" / "spring.yml").write_text("profile: whrd\ntitle: Spring school\n", encoding="utf-8")
-    running = start(tmp_path)
-    yield running
-    if running.process.poll() is None:
-        running.process.send_signal(signal.SIGINT)
-        try:
-            running.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            running.process.kill()
 
 
 def test_refusals_over_http(server: Server) -> None:

@@ -331,9 +331,14 @@ class RenderPool:
     def terminate(self) -> None:
         """Stop at once (Ctrl-C): kill the workers without waiting for their documents."""
         if self._executor is not None:
-            for process in list(getattr(self._executor, "_processes", {}).values()):
+            processes = list(getattr(self._executor, "_processes", {}).values())
+            for process in processes:
                 process.kill()
-            self._executor.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                process.join(timeout=5)
+            # With its workers gone, the pool's manager thread ends at once; waiting for it here
+            # keeps Python's exit hook from writing to the pipe it closed ("Bad file descriptor").
+            self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
         self._futures.clear()  # their results will never come; the next build starts clean
         self._unsent.clear()
