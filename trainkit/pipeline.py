@@ -90,6 +90,11 @@ def parse_epoch(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromtimestamp(int(value), dt.UTC)
 
 
+def build_date(source_date_epoch: str | None) -> dt.date:
+    """The date a build stamps on its files: SOURCE_DATE_EPOCH's, else today's (UTC)."""
+    return (parse_epoch(source_date_epoch) or dt.datetime.now(dt.UTC)).date()
+
+
 def prepare(options: BuildOptions, views: dict | None = None) -> tuple[Curriculum, list[Problem], WorkshopPlan | None]:
     """Load and check everything; raise ContentError before anything is rendered."""
     from .workshop import load_workshop
@@ -164,7 +169,7 @@ def build(
     from .pdf.pool import RenderPool, default_workers
     from .pdf.scheduler import Scheduler
 
-    epoch = parse_epoch(options.source_date_epoch)
+    date = build_date(options.source_date_epoch)
     claim_output(options.out)  # first: not even a cache file goes into a folder that holds files of someone else's
     cache = options.out / ".cache"
     parts_folder = cache / "parts"
@@ -174,7 +179,6 @@ def build(
         pool = RenderPool(options.jobs or default_workers(), parts_folder, environment)
     if not parts_folder.is_dir() and not warm:
         pool.start()  # nothing was built here yet, so everything renders: the workers import WeasyPrint while we load
-    date = (epoch or dt.datetime.now(dt.UTC)).date()
     try:
         with planning or nullcontext():
             # 1. Load and check: everything `trainkit check` reports, before anything is written.

@@ -30,7 +30,7 @@ from ..errors import ContentError, Problem, UsageError
 from ..loader import load_curriculum
 from ..markup import CONVERSIONS
 from ..model import Curriculum, Format
-from ..pipeline import BuildOptions, BuildReport, parse_epoch
+from ..pipeline import BuildOptions, BuildReport, build_date
 from ..pipeline import build as run_build
 from ..workshop import load_workshop
 from .events import EventHub
@@ -134,7 +134,8 @@ class Workbench:
         """Load and check everything again (what `check` reports); keep the previews pages watch fresh."""
         with self.lock:
             today = dt.date.today()
-            CONVERSIONS.load(self.out / ".cache")
+            if self.snapshot.generation == 0:  # earlier builds' Markdown, read once; this process keeps it after that
+                CONVERSIONS.load(self.out / ".cache")
             curriculum, problems = load_curriculum(self.root)
             views: dict[tuple[str, str], Any] = {}
             if curriculum is not None:
@@ -292,8 +293,7 @@ class Workbench:
         except ContentError as failed:
             return failed.problems
         options = self.options(target, (Format.HANDOUT,) if name == "handout.html" else (Format.SLIDES,))
-        epoch = parse_epoch(options.source_date_epoch)
-        date = (epoch or dt.datetime.now(dt.UTC)).date()
+        date = build_date(options.source_date_epoch)
         plan = plan_pack(snapshot.curriculum, target.profile, target.lang, options, workshop, date, "", snapshot.views)
         if plan.failed:
             return plan.problems
