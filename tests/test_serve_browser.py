@@ -165,6 +165,7 @@ def test_arabic_interface_is_right_to_left(server: Server, browser) -> None:  # 
     assert page.get_attribute("html", "dir") == "rtl" and page.get_attribute("html", "lang") == "ar"
     page.select_option("#open-workshop", "spring")
     expect(page.locator("#plan-list li")).to_have_count(2)
+    expect(page.locator("#f-name")).to_have_value("spring")
     assert page.evaluate("getComputedStyle(document.querySelector('main')).direction") == "rtl"
     # the first lesson's title starts at the right edge of the list
     box = page.locator("#plan-list li").first.bounding_box()

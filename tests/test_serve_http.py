@@ -129,3 +129,25 @@ def _public_address() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return next((a for a in addresses if "." in a and not a.startswith("127.")), None)
+
+
+def test_a_port_in_use_is_a_usage_error_with_a_hint(server: Server) -> None:
+    taken = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "trainkit",
+            "--curriculum",
+            str(server.folder / "curriculum"),
+            "serve",
+            "--port",
+            str(server.port),
+            "--no-browser",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert taken.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{server.port}" in taken.stderr and "--port 0" in taken.stderr
+    assert "Traceback" not in taken.stderr

@@ -180,12 +180,12 @@ def _verify_zip(path: Path) -> Verdict:
     try:
         archive = zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile):
-        return Verdict(checked=0, differ=(f"{path.name}: not a zip file, or a damaged one",))
+        return Verdict(checked=0, differ=("not a zip file, or a damaged one",))
     with archive:
         entries = [info for info in archive.infolist() if not info.is_dir()]
         sums_entries = [info for info in entries if info.filename.rsplit("/", 1)[-1] == SUMS]
         if len(sums_entries) != 1:
-            return Verdict(checked=0, differ=(f"{path.name}: holds {len(sums_entries)} {SUMS} files; a pack zip holds exactly one",))
+            return Verdict(checked=0, differ=(f"holds {len(sums_entries)} {SUMS} files; a pack zip holds exactly one",))
         prefix = sums_entries[0].filename[: -len(SUMS)]
         actual: dict[str, bytes] = {}
         problems = []

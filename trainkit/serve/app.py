@@ -397,6 +397,21 @@ SCRIPT_STRINGS = {
 }
 
 
+def _can_listen(host: str, port: int) -> None:
+    """UsageError (exit 2) when the address cannot be listened on: the port is taken, or the address is not this machine's."""
+    import socket
+
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as failed:
+        raise UsageError(
+            f"cannot listen on {host}:{port} ({failed.strerror})", "choose another port with --port, or --port 0 for any free one"
+        ) from None
+
+
 def serve(curriculum: Path, workshops: Path, out: Path, host: str, port: int, open_browser: bool, jobs: int | None) -> None:
     """Run the workbench until Ctrl-C; a build in progress is cancelled and nothing half-written kept."""
     import logging
@@ -411,15 +426,11 @@ def serve(curriculum: Path, workshops: Path, out: Path, host: str, port: int, op
             "the packs. Use this only on a network you trust; the default, 127.0.0.1, is this machine alone.",
             err=True,
         )
+    _can_listen(host, port)  # Werkzeug would print its own message and exit 1; say it our way, with a hint
     hub = EventHub()
     workbench = Workbench(curriculum, workshops, out, jobs, hub)
     workbench.reload()
-    try:
-        server = make_server(host, port, None, threaded=True)  # type: ignore[arg-type]
-    except OSError as failed:
-        raise UsageError(
-            f"cannot listen on {host}:{port} ({failed.strerror})", "choose another port with --port, or --port 0 for any free one"
-        ) from None
+    server = make_server(host, port, None, threaded=True)  # type: ignore[arg-type]
     guard = Guard(host=host, port=server.server_port)
     server.app = create_app(workbench, guard)  # type: ignore[attr-defined]
     server.daemon_threads = True

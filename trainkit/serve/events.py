@@ -76,7 +76,6 @@ class Watcher(threading.Thread):
         self.ignore = [path.resolve() for path in ignore]
         self.changed = changed
         self.stop_event = threading.Event()
-        self.ready = threading.Event()
 
     def _wanted(self, _change: Any, path: str) -> bool:
         resolved = Path(path).resolve()
@@ -88,7 +87,6 @@ class Watcher(threading.Thread):
     def run(self) -> None:
         from watchfiles import watch
 
-        self.ready.set()
         for changes in watch(
             *self.roots,
             watch_filter=self._wanted,

@@ -55,7 +55,6 @@ class Snapshot:
     curriculum: Curriculum | None
     problems: tuple[Problem, ...] = ()
     views: dict[tuple[str, str], Any] = field(default_factory=dict)
-    loaded_at: float = 0.0
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -145,7 +144,6 @@ class Workbench:
                 curriculum=curriculum,
                 problems=tuple(problems),
                 views=views,
-                loaded_at=time.time(),
             )
             self._previews.clear()
             for profile, lang, workshop, name in list(self._wanted):

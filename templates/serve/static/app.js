@@ -238,7 +238,9 @@
     }
 
     async function open(workshop) {
+      const mine = ++checking; // an older check's answer, still on its way, must not replace this one
       const answer = await api("GET", "/api/workshops/" + encodeURIComponent(workshop));
+      if (mine !== checking) return;
       form.elements.name.value = workshop;
       if (!answer.ok) {
         showErrors(answer.data.errors);
