@@ -20,6 +20,15 @@ from .files import Refused, image_candidates, read_bytes, sniff_image
 from .markup import VIRTUAL_SCHEME
 from .model import ID_PATTERN, Lesson
 
+# Trainkit's own pictures, drawn by CSS in printed documents (the caution triangle): as a
+# background, a PDF reader treats it as decoration, not as a figure that needs alt text.
+ICONS = {
+    f"{VIRTUAL_SCHEME}icon/caution.svg": (
+        b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" width="24" height="24">'
+        b'<path d="M12 2.5 22.5 21h-21z" fill="none" stroke="#000" stroke-width="2.4" stroke-linejoin="round"/>'
+        b'<path d="M11 9h2v6.5h-2zM11 17h2v2h-2z" fill="#000"/></svg>'
+    ),
+}
 LESSON_URL = re.compile(r"^trainkit:lesson/([a-z0-9][a-z0-9-]{0,63})/([^/\\]+)$")
 
 
@@ -40,6 +49,8 @@ def lesson_of(url: str) -> str:
 
 def load_resource(url: str, lessons_root: Path) -> tuple[bytes, str]:
     """The bytes and MIME type behind a `trainkit:` URL; Refused for anything else."""
+    if url in ICONS:
+        return ICONS[url], "image/svg+xml"
     match = LESSON_URL.match(url)
     if not match or not ID_PATTERN.match(match.group(1)):
         raise Refused(f"refused to load '{url[:200]}': only images in the lesson's own folder may be used")

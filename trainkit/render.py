@@ -269,7 +269,8 @@ class Renderer:
         parts = []
         for view in self.pack.lessons:
             body = self.finish(str(pieces.lesson(view)))
-            parts.append(Part(body=body, lesson=view.id, images=shown_in(body, view.images)))
+            lang = self.pack.curriculum.source_language if view.fallback else ""
+            parts.append(Part(body=body, lesson=view.id, images=shown_in(body, view.images), lang=lang))
         back = self.finish(str(pieces.back())) if hasattr(pieces, "back") else ""
         if back.strip():
             parts.append(Part(body=back))

@@ -26,6 +26,7 @@ class Part:
     body: str
     lesson: str = ""
     images: tuple[str, ...] = ()  # the trainkit:lesson/ URLs it shows (they are part of its cache key)
+    lang: str = ""  # its language when not the document's (a lesson shown in the source language)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

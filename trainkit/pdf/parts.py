@@ -60,7 +60,7 @@ class PartCache:
     def path(self, key: str) -> Path:
         return self.folder / f"{key}.pdf"
 
-    def lay_out(self, key: str, html: str, css: str, lesson: str = "") -> pikepdf.Pdf:
+    def lay_out(self, key: str, html: str, css: str, lesson: str = "", *, tagged: bool = True) -> pikepdf.Pdf:
         """The part as an open pikepdf.Pdf: from disk when it reads back whole, else rendered now and stored."""
         import pikepdf
 
@@ -73,13 +73,13 @@ class PartCache:
                     return pdf
             except pikepdf.PdfError:
                 pass  # damaged on disk: lay it out again
-        data, _ = self.writer.render(html, css=css, lesson=lesson, outward_links=True)
+        data, _ = self.writer.render(html, css=css, lesson=lesson, outward_links=True, tagged=tagged)
         write_atomic(path, data)
         return pikepdf.open(io.BytesIO(data))
 
-    def lay_out_own(self, html: str, css: str) -> pikepdf.Pdf:
+    def lay_out_own(self, html: str, css: str, *, tagged: bool = True) -> pikepdf.Pdf:
         """A front or an overlay: no lesson images, so its key is made here from what it shows."""
-        return self.lay_out(part_key(self.environment, html, css, ""), html, css)
+        return self.lay_out(part_key(self.environment, html, css, "" if tagged else "untagged"), html, css, tagged=tagged)
 
 
 def read_part(path: Path) -> bytes | None:
@@ -119,17 +119,20 @@ def assemble(document: PagedDocument, part_keys: tuple[str, ...], cache: PartCac
         raise AssemblyError(f"the contents pages never settled (the front took {front_pages} pages, then a different number)")
     anchors = _anchors(parts, counts, front_pages)
     total = front_pages + sum(counts)
-    footers = cache.lay_out_own(document.overlay_html(total), "")
+    footers = cache.lay_out_own(document.overlay_html(total), "", tagged=False)
     if len(footers.pages) != total:
         raise AssemblyError(f"the footer overlay has {len(footers.pages)} pages for a document of {total}")
 
-    pdf = front  # the base: its /Info, /Lang and bookmarks are the document's
+    pdf = front  # the base: its /Info, /Lang, structure tree and bookmarks are the document's
     starts = []
+    structure = Structure(pdf)
     with pdf.open_outline() as outline:
-        for part in parts:
+        for index, (part, made) in enumerate(zip(parts, document.parts, strict=True)):
             starts.append(len(pdf.pages))
             pdf.pages.extend(part.pages)
             outline.root.extend(_copy_bookmarks(part, pdf, starts[-1]))
+            structure.add(part, starts[-1], f"p{index}-", made.lang, made.lesson)
+    structure.finish()
     _copy_anchors(pdf, anchors)
     _resolve_links(pdf, anchors, lambda page: _part_at(page, starts, document.parts))
     share_fonts(pdf)
@@ -137,6 +140,97 @@ def assemble(document: PagedDocument, part_keys: tuple[str, ...], cache: PartCac
     buffer = io.BytesIO()
     pdf.save(buffer, object_stream_mode=pikepdf.ObjectStreamMode.generate, compress_streams=True, deterministic_id=True, linearize=False)
     return buffer.getvalue(), total
+
+
+class Structure:
+    """One structure tree for the assembled document, from the front's and each part's.
+
+    WeasyPrint tags each piece on its own: a /Document element whose kids are the page's
+    elements, a parent tree keyed by each page's /StructParents and each annotation's
+    /StructParent, and table header ids made from object numbers. Here the parts' kids
+    join the front's /Document in page order (with the part's /Lang when it is not the
+    document's), every key is numbered again from 0, and ids get the part's prefix so
+    that two parts' ids cannot meet. An untagged front (an old cache entry) leaves the
+    document untagged rather than half-tagged."""
+
+    def __init__(self, pdf: pikepdf.Pdf):
+
+        self.pdf = pdf
+        root = pdf.Root.get("/StructTreeRoot")
+        self.document = root.K[0] if root is not None and len(root.get("/K", ())) else None
+        self.keys: list[tuple[int, pikepdf.Object]] = []
+        if self.document is not None:
+            self._renumber(root, range(len(pdf.pages)))
+
+    def add(self, part: pikepdf.Pdf, start: int, prefix: str, lang: str, lesson: str) -> None:
+        import pikepdf
+
+        if self.document is None:
+            return
+        foreign = part.Root.get("/StructTreeRoot")
+        if foreign is None or not len(foreign.get("/K", ())):
+            raise AssemblyError(f"the laid-out pages of lesson '{lesson}' carry no structure tree", lesson)
+        # The parts' pages were copied already: qpdf maps their /Pg references to those copies.
+        root = self.pdf.copy_foreign(foreign)
+        self._renumber(root, range(start, start + len(part.pages)))
+        for kid in root.K[0].K:
+            kid.P = self.document
+            if lang:
+                kid.Lang = pikepdf.String(lang)
+            self.document.K.append(kid)
+        _prefix_ids(root.K[0], prefix)
+
+    def _renumber(self, root: pikepdf.Dictionary, pages: range) -> None:
+        """The piece's parent tree entries under new keys, following on from the pieces before."""
+        import pikepdf
+
+        old = dict(pikepdf.NumberTree(root.ParentTree).items())
+        for number in pages:
+            page = self.pdf.pages[number].obj
+            if "/StructParents" in page:
+                page.StructParents = self._key(old, int(page.StructParents))
+            for annotation in page.get("/Annots", pikepdf.Array()):
+                if "/StructParent" in annotation:
+                    annotation.StructParent = self._key(old, int(annotation.StructParent))
+
+    def _key(self, old: dict[int, pikepdf.Object], key: int) -> int:
+        new = len(self.keys)
+        if key in old:
+            self.keys.append((new, old[key]))
+        return new
+
+    def finish(self) -> None:
+        """The document's parent tree: every page's and annotation's entry under its new key."""
+        import pikepdf
+
+        if self.document is None:
+            return
+        nums = pikepdf.Array()
+        for key, value in self.keys:
+            nums.extend([key, value])
+        self.pdf.Root.StructTreeRoot.ParentTree = self.pdf.make_indirect(pikepdf.Dictionary(Nums=nums))
+        self.pdf.Root.StructTreeRoot.ParentTreeNextKey = len(self.keys)
+
+
+def _prefix_ids(element: pikepdf.Object, prefix: str) -> None:
+    """Table header ids (/ID) and the cells that name them (/A /Headers), made unique to one part."""
+    import pikepdf
+
+    stack = [element]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, pikepdf.Dictionary) or node.get("/Type") not in (None, pikepdf.Name.StructElem):
+            continue
+        if "/ID" in node:
+            node.ID = pikepdf.String(prefix + str(node.ID))
+        attributes = node.get("/A")
+        if isinstance(attributes, pikepdf.Dictionary) and "/Headers" in attributes:
+            attributes.Headers = pikepdf.Array([pikepdf.String(prefix + str(h)) for h in attributes.Headers])
+        kids = node.get("/K")
+        if isinstance(kids, pikepdf.Array):
+            stack.extend(kids)
+        elif isinstance(kids, pikepdf.Dictionary):
+            stack.append(kids)
 
 
 def _anchors(parts: list[pikepdf.Pdf], counts: list[int], front_pages: int) -> Anchors:
@@ -209,7 +303,8 @@ def _stamp(pdf: pikepdf.Pdf, footers: pikepdf.Pdf) -> None:
         form = pdf.copy_foreign(footer.as_form_xobject())
         name = page.add_resource(form, pikepdf.Name.XObject, pikepdf.Name(f"/TkFooter{index}"))
         page.contents_add(b"q\n", prepend=True)
-        page.contents_add(f"\nQ q {name} Do Q\n".encode())
+        # Marked as an artifact: page furniture a screen reader skips, outside the structure tree.
+        page.contents_add(f"\nQ /Artifact BMC q {name} Do Q EMC\n".encode())
 
 
 def _part_at(page: int, starts: list[int], parts: tuple[Part, ...]) -> Part | None:

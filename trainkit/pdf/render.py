@@ -103,12 +103,14 @@ class PdfWriter:
             self._stylesheets[key] = sheet
         return sheet
 
-    def render(self, html: str, *, css: str = "", lesson: str = "", outward_links: bool = False) -> tuple[bytes, int]:
+    def render(self, html: str, *, css: str = "", lesson: str = "", outward_links: bool = False, tagged: bool = True) -> tuple[bytes, int]:
         """PDF bytes and page count; RenderError if anything was refused or failed to load.
 
         `css` is the document's stylesheet when the HTML carries none of its own. With
         `outward_links` (a part of a larger document), a link to an anchor this HTML does not
-        hold becomes a `trainkit:goto/` link that assembly points at the right page."""
+        hold becomes a `trainkit:goto/` link that assembly points at the right page. A `tagged`
+        PDF carries WeasyPrint's structure tree (headings, lists, tables, figures with their
+        alt text, links) for screen readers; only the footer overlay, drawn as an artifact, is not."""
         from weasyprint import HTML
         from weasyprint.urls import FatalURLFetchingError
 
@@ -123,7 +125,7 @@ class PdfWriter:
             )
             if outward_links:
                 _point_outward(document)
-            data = document.write_pdf()
+            data = document.write_pdf(pdf_tags=tagged, pdf_forms=True)
         except FatalURLFetchingError as exc:
             raise RenderError(fetcher.refused or [Failure(str(exc), lesson)]) from None
         finally:
