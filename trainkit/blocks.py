@@ -10,12 +10,13 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
 
 from .errors import Problem, did_you_mean, error
 from .markup import references
-from .model import Activity, Body, Caution, Group, Phase, Ref, Slide, Step
+from .model import Activity, Body, Caution, Group, Phase, Ref, Slide, Step, Variant
 
 BLOCKS = ("slides", "notes", "activity", "keypoints", "checklist", "facilitator", "caution")
 # A caution is a participant-facing warning placed right before the step it concerns; it stays
@@ -59,9 +60,16 @@ class _Open:
     children: list[_Open] = field(default_factory=list)
 
 
-def parse_body(text: str, path: Path, first_line: int) -> tuple[Body, list[Problem]]:
-    """Split a lesson body into its parts, reporting unclosed, unknown or misplaced blocks."""
+VARIANT = "only"
+
+
+def parse_body(text: str, path: Path, first_line: int, audiences: frozenset[str] | None = None) -> tuple[Body, list[Problem]]:
+    """Split a lesson body into its parts, reporting unclosed, unknown or misplaced blocks.
+
+    `::: only {audience=…}` blocks are kept when they serve one of `audiences`, and left
+    out otherwise; with None (what `check` reads) every variant is kept."""
     problems: list[Problem] = []
+    numbered, variants = _select_variants(text.split("\n"), first_line, audiences, path, problems)
     participant: list[tuple[int, str]] = []
     cautions: list[Caution] = []
     steps: list[Step] = []
@@ -69,13 +77,12 @@ def parse_body(text: str, path: Path, first_line: int) -> tuple[Body, list[Probl
     stack: list[_Open] = []
     closed: list[_Open] = []
     fence: str | None = None
-    lines = text.split("\n")
-    for offset, raw in enumerate(lines):
-        line_no = first_line + offset
+    for offset, (line_no, raw) in enumerate(numbered):
         why = hostile_line(raw)
         if why:
             problems.append(error(path, line_no, why, "split the text into shorter lines and flatter lists"))
-            lines[offset] = raw = ""
+            numbered[offset] = (line_no, "")
+            raw = ""
         target = stack[-1].lines if stack else participant
         if fence is not None:
             target.append((line_no, raw))
@@ -123,8 +130,75 @@ def parse_body(text: str, path: Path, first_line: int) -> tuple[Body, list[Probl
         problems.append(error(path, block.line, f"'::: {block.name}' is never closed", "add a line with ':::' alone where the block ends"))
     closed.extend(block for block in stack[:1] if block.name != "caution")
     body = _assemble(participant, closed, path, problems)
-    refs = tuple(_find_refs(body, lines, first_line))
-    return replace(body, refs=refs, cautions=tuple(cautions), steps=tuple(steps)), problems
+    refs = tuple(_find_refs(body, numbered))
+    kept = {"text": text, "first_line": first_line} if variants else {}
+    return replace(body, refs=refs, cautions=tuple(cautions), steps=tuple(steps), variants=tuple(variants), **kept), problems
+
+
+def body_for(body: Body, audiences: frozenset[str]) -> Body:
+    """The body as a pack for these audiences shows it: its `::: only` blocks for others left out."""
+    if not body.variants:
+        return body
+    return _parse_for(body.text, body.first_line, audiences)
+
+
+@lru_cache(maxsize=256)
+def _parse_for(text: str, first_line: int, audiences: frozenset[str]) -> Body:
+    return parse_body(text, Path("lesson.md"), first_line, audiences)[0]  # its problems were reported by check
+
+
+def _select_variants(
+    lines: list[str], first_line: int, audiences: frozenset[str] | None, path: Path, problems: list[Problem]
+) -> tuple[list[tuple[int, str]], list[Variant]]:
+    """The numbered lines that remain once `::: only` blocks are resolved for `audiences`, and
+    the blocks found. Their own fence lines go; other blocks' fences are only counted, so that
+    the `:::` that closes an `only` block is told from one that closes a block inside it."""
+    kept: list[tuple[int, str]] = []
+    variants: list[Variant] = []
+    stack: list[tuple[bool, Variant | None]] = []  # per open block: shown?, and the variant it is (None: another block)
+    fence: str | None = None
+    for offset, raw in enumerate(lines):
+        line_no = first_line + offset
+        shown = all(state for state, _ in stack)
+        if fence is not None or CODE_FENCE_RE.match(raw):
+            if fence is None:
+                fence = CODE_FENCE_RE.match(raw).group(1)[0] * 3  # type: ignore[union-attr]
+            elif raw.strip().startswith(fence):
+                fence = None
+        elif CLOSE_RE.match(raw) and stack:
+            if stack.pop()[1] is not None:
+                continue
+        elif (opening := OPEN_RE.match(raw)) and (opening.group(2) or opening.group(4)) == VARIANT:
+            variant = _variant(opening, line_no, stack, path, problems)
+            variants.append(variant)
+            stack.append((audiences is None or bool(audiences & set(variant.audiences)), variant))
+            continue
+        elif OPEN_RE.match(raw):
+            stack.append((True, None))
+        if shown:
+            kept.append((line_no, raw))
+    for _, variant in stack:
+        if variant is not None:
+            problems.append(error(path, variant.line, "'::: only' is never closed", "add a line with ':::' alone where the variant ends"))
+    return kept, variants
+
+
+def _variant(
+    opening: re.Match[str], line_no: int, stack: list[tuple[bool, Variant | None]], path: Path, problems: list[Problem]
+) -> Variant:
+    attr_text = opening.group(3) if opening.group(2) else (opening.group(5) or "")
+    attrs = {k: v.strip("\"'") for k, v in ATTR_RE.findall(attr_text)}
+    audiences = tuple(a for a in re.split(r"[\s,]+", attrs.pop("audience", "")) if a)
+    example = 'for example: ::: only {audience=whrd} or ::: only {audience="journalist whrd"}'
+    if not audiences:
+        problems.append(error(path, line_no, "'::: only' names no audience", example))
+    for key in attrs:
+        problems.append(error(path, line_no, f"unknown attribute '{key}' on '::: only'", example))
+    if any(variant is not None for _, variant in stack):
+        problems.append(
+            error(path, line_no, "'::: only' cannot be inside another '::: only'", "name every audience of the passage in one block")
+        )
+    return Variant(line=line_no, audiences=audiences)
 
 
 @dataclass
@@ -294,7 +368,7 @@ def _enum(kind, value, name, line, path, problems):  # type: ignore[no-untyped-d
     return None
 
 
-def _find_refs(body: Body, lines: list[str], first_line: int) -> list[Ref]:
+def _find_refs(body: Body, numbered: list[tuple[int, str]]) -> list[Ref]:
     """Every link and image the body renders to (markup.references), with the line it is on."""
     pieces = [(body.participant, False), (body.keypoints, False), (body.checklist, False), (body.facilitator, False)]
     for slide in body.slides:
@@ -303,27 +377,27 @@ def _find_refs(body: Body, lines: list[str], first_line: int) -> list[Ref]:
         pieces += [(activity.title, True), (activity.markdown, False)]
     refs = []
     for found in references(pieces):
-        line, written = _where_written(found.target, found.text if found.is_image else None, lines, first_line)
+        line, written = _where_written(found.target, found.text if found.is_image else None, numbered)
         refs.append(Ref(target=written, text=found.text, line=line, is_image=found.is_image))
     return refs
 
 
-def _where_written(target: str, alt: str | None, lines: list[str], first_line: int) -> tuple[int, str]:
+def _where_written(target: str, alt: str | None, numbered: list[tuple[int, str]]) -> tuple[int, str]:
     """The line that writes `target` (as is, percent- or entity-encoded), and the target.
 
     Markdown unescapes an image path (`..\\..\\x.png` renders as `....\\x.png`); then the
     image is found by its alt text and named as the author wrote it, so the message makes sense."""
     forms = dict.fromkeys((target, quote(target, safe=":/?#[]@!$&'()*+,;=%~"), html.escape(target), target.replace("&", "&amp;")))
-    for offset, raw in enumerate(lines):
+    for line_no, raw in numbered:
         if any(form and form in raw for form in forms):
-            return first_line + offset, target
+            return line_no, target
     if alt is not None:
         written = re.compile(r"!\[" + re.escape(alt) + r"\]\(\s*<?([^)\s>]*)")
-        for offset, raw in enumerate(lines):
+        for line_no, raw in numbered:
             match = written.search(raw)
             if match:
-                return first_line + offset, match.group(1)
-    return first_line, target
+                return line_no, match.group(1)
+    return numbered[0][0] if numbered else 0, target
 
 
 def _text(lines: list[tuple[int, str]]) -> str:

@@ -102,6 +102,32 @@ def glyph_problems(lesson: Lesson, lang: str, source_language: str, cache_dir: P
     ]
 
 
+def _check_variants(lesson: Lesson, curriculum: Curriculum) -> list[Problem]:
+    """Every `::: only` block names known audiences, and ones the lesson is taught to."""
+    problems: list[Problem] = []
+    known = curriculum.vocabulary.audiences
+    for variant in lesson.body.variants:
+        for audience in variant.audiences:
+            if audience not in known:
+                problems.append(
+                    error(lesson.path, variant.line, f"'{audience}' is not a known audience", did_you_mean(audience, known, "audiences"))
+                )
+            elif audience not in lesson.audiences:
+                problems.append(
+                    warning(
+                        lesson.path,
+                        variant.line,
+                        f"this passage is for '{audience}', but the lesson is not taught to that audience",
+                        f"add '{audience}' to the lesson's audiences, or remove it here",
+                    )
+                )
+    return problems
+
+
+def _audience_list(variants: list[tuple[str, ...]]) -> str:
+    return "; ".join(" ".join(audiences) for audiences in variants) or "none"
+
+
 def _html_text(html: str) -> str:
     import html as html_module
 
@@ -137,6 +163,7 @@ def check_lesson(lesson: Lesson, curriculum: Curriculum, today: dt.date, names: 
                 )
             )
     problems += _check_review(lesson, today)
+    problems += _check_variants(lesson, curriculum)
     problems += check_body(lesson.path, lesson.body, lesson.folder, curriculum.source_language)
     problems += check_cautions(lesson, curriculum.caution_verbs)
     problems += check_names(lesson, curriculum, names)
@@ -372,6 +399,18 @@ def check_translation(translation: Translation, lesson: Lesson, curriculum: Curr
                 None,
                 f"{len(translation.objectives)} objectives, but the source has {len(lesson.objectives)}",
                 "translate each objective, one for one",
+            )
+        )
+    theirs = [variant.audiences for variant in translation.body.variants]
+    ours = [variant.audiences for variant in lesson.body.variants]
+    if theirs != ours:
+        line = next((t.line for t, o in zip(translation.body.variants, ours, strict=False) if t.audiences != o), None)
+        problems.append(
+            error(
+                translation.path,
+                line or (translation.body.variants[-1].line if len(theirs) > len(ours) else None),
+                f"the '::: only' blocks ({_audience_list(theirs)}) differ from the source's ({_audience_list(ours)})",
+                "keep every '::: only {audience=…}' block of the source, with the same audiences, in the same order",
             )
         )
     if len(translation.body.cautions) != len(lesson.body.cautions):

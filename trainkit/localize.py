@@ -13,6 +13,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from .assets import image_url
+from .blocks import body_for
 from .cast import appearing_in, people
 from .markup import list_items, render_inline, render_markdown
 from .model import Body, Curriculum, Lesson, Persona, Translation
@@ -92,6 +93,10 @@ class LessonView:
         return translation.path if translation and not self.fallback else self.lesson.path
 
 
+# Each lesson localized once per build: (id, language, which of its `::: only` passages are shown).
+ViewCache = dict[tuple[str, str, "tuple[int, ...] | str"], LessonView]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GlossaryView:
     term: str
@@ -146,8 +151,11 @@ def _untranslated(lesson: Lesson, translation: Translation) -> tuple[int, tuple[
     return 100 * (total - len(translation.untranslated)) // total, tuple(places)
 
 
-def localize_lesson(lesson: Lesson, lang: str, pulled_in_by: tuple[str, ...] = ()) -> LessonView:
-    """One lesson in `lang`: its translation when there is one, else the source (a fallback)."""
+def localize_lesson(lesson: Lesson, lang: str, pulled_in_by: tuple[str, ...] = (), audiences: frozenset[str] | None = None) -> LessonView:
+    """One lesson in `lang`: its translation when there is one, else the source (a fallback).
+
+    With `audiences` (a pack's), passages for other audiences (`::: only`) are left out;
+    with None every variant is shown, as `check` reads it."""
     translation = lesson.translations.get(lang)
     if translation is not None:
         title, summary, body = translation.title, translation.summary or lesson.summary, translation.body
@@ -160,6 +168,8 @@ def localize_lesson(lesson: Lesson, lang: str, pulled_in_by: tuple[str, ...] = (
         materials = lesson.materials
         verify = lesson.verify
         fallback, stale = True, False
+    if audiences is not None:
+        body = body_for(body, audiences)
     # The same candidates check accepts (files.image_candidates): a translation's language,
     # else the source language, whose `<stem>.<source>.<ext>` stands for `<stem>.<ext>` too.
     image_lang = lang if translation is not None else lesson.path.stem
@@ -219,22 +229,21 @@ def _slides(body: Body, md) -> tuple[SlideView, ...]:  # type: ignore[no-untyped
     return tuple(SlideView(title=Markup(render_inline(s.title)), html=md(s.markdown), notes=md(s.notes)) for s in body.slides)
 
 
-def localize_pack(
-    curriculum: Curriculum, selection: Selection, lang: str, cache: dict[tuple[str, str], LessonView] | None = None
-) -> PackView:
+def localize_pack(curriculum: Curriculum, selection: Selection, lang: str, cache: ViewCache | None = None) -> PackView:
     """Every lesson of the selection in `lang` (with fallback), and the glossary of their terms.
 
     `cache` (one per build) keeps each lesson's rendered Markdown per language, so
     a lesson shared by several profiles is converted once.
     """
     cache = {} if cache is None else cache
+    audiences = frozenset(selection.profile.audiences)
     views = []
     for lesson in selection.lessons:
-        view = lesson_view(lesson, lang, curriculum.source_language, cache)
+        view = lesson_view(lesson, lang, curriculum.source_language, cache, audiences)
         views.append(replace(view, pulled_in_by=selection.pulled_in.get(lesson.id, ())))
     chosen = set(selection.ids)
     optional = tuple(
-        lesson_view(curriculum.lessons[ident], lang, curriculum.source_language, cache)
+        lesson_view(curriculum.lessons[ident], lang, curriculum.source_language, cache, audiences)
         for ident in selection.profile.optional
         if ident in curriculum.lessons and ident not in chosen
     )
@@ -263,15 +272,27 @@ def _cast(curriculum: Curriculum, views: list[LessonView], lang: str) -> tuple[P
     return tuple(sorted(found.values(), key=lambda person: order.index(person.id)))
 
 
-def lesson_view(lesson: Lesson, lang: str, source_language: str, cache: dict[tuple[str, str], LessonView]) -> LessonView:
-    """One lesson in `lang`, made once per build: check (glyphs) and every pack share it."""
-    view = cache.get((lesson.id, lang))
+def lesson_view(lesson: Lesson, lang: str, source_language: str, cache: ViewCache, audiences: frozenset[str] | None = None) -> LessonView:
+    """One lesson in `lang`, made once per build: check (glyphs) and every pack share it,
+    unless it has passages for some audiences only: then once per set of passages shown."""
+    key = (lesson.id, lang, _variants_shown(lesson, lang, audiences))
+    view = cache.get(key)
     if view is None:
-        view = localize_lesson(lesson, lang)
+        view = localize_lesson(lesson, lang, audiences=audiences)
         if lang == source_language:
             view = _as_source(view, lang)
-        cache[(lesson.id, lang)] = view
+        cache[key] = view
     return view
+
+
+def _variants_shown(lesson: Lesson, lang: str, audiences: frozenset[str] | None) -> tuple[int, ...] | str:
+    translation = lesson.translations.get(lang)
+    variants = (translation.body if translation is not None else lesson.body).variants
+    if not variants:
+        return "whole"
+    if audiences is None:
+        return "every variant"
+    return tuple(number for number, variant in enumerate(variants) if audiences & set(variant.audiences))
 
 
 def _as_source(view: LessonView, lang: str) -> LessonView:

@@ -116,6 +116,14 @@ class Activity:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Variant:
+    """A `::: only {audience=…}` block: text kept only in packs whose profile serves one of `audiences`."""
+
+    line: int
+    audiences: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Caution:
     """A `::: caution` block: a safety warning shown where it is written.
 
@@ -151,6 +159,10 @@ class Body:
     refs: tuple[Ref, ...] = ()
     cautions: tuple[Caution, ...] = ()
     steps: tuple[Step, ...] = ()
+    variants: tuple[Variant, ...] = ()
+    # The text it was parsed from, kept when it has variants: a pack parses it again for its audiences.
+    text: str = ""
+    first_line: int = 0
 
     def block_names(self) -> frozenset[str]:
         """Which kinds of part this body has (used to spot structural drift)."""

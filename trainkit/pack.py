@@ -105,7 +105,7 @@ def plan_pack(
     workshop: WorkshopPlan | None,
     date: dt.date,
     environment: str,
-    views: dict[tuple[str, str], Any] | None = None,
+    views: dict[tuple[str, ...], Any] | None = None,
     submit: Callable[[PdfRequest], None] = lambda _: None,
     keep: Callable[[tuple[str, ...]], None] = lambda _: None,
     digests: dict[str, str] | None = None,

@@ -183,7 +183,7 @@ def build(
         with planning or nullcontext():
             # 1. Load and check: everything `trainkit check` reports, before anything is written.
             CONVERSIONS.load(cache)  # Markdown converted by earlier builds (loading reads each lesson's links from it)
-            views: dict[tuple[str, str], Any] = {}  # each lesson localized once: by the checks, then for every pack
+            views: dict[tuple[str, ...], Any] = {}  # each lesson localized once: by the checks, then for every pack
             curriculum, problems, workshop = prepare(options, views)
             packs = target_packs(curriculum, options, workshop)
             options.out.mkdir(parents=True, exist_ok=True)

@@ -54,7 +54,7 @@ class Snapshot:
     generation: int
     curriculum: Curriculum | None
     problems: tuple[Problem, ...] = ()
-    views: dict[tuple[str, str], Any] = field(default_factory=dict)
+    views: dict[tuple[str, ...], Any] = field(default_factory=dict)
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -136,7 +136,7 @@ class Workbench:
             if self.snapshot.generation == 0:  # earlier builds' Markdown, read once; this process keeps it after that
                 CONVERSIONS.load(self.out / ".cache")
             curriculum, problems = load_curriculum(self.root)
-            views: dict[tuple[str, str], Any] = {}
+            views: dict[tuple[str, ...], Any] = {}
             if curriculum is not None:
                 problems += check_curriculum(curriculum, today, cache_dir=self.out / ".cache", fallbacks=False, views=views)
             self.snapshot = Snapshot(
