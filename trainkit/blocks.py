@@ -16,15 +16,15 @@ from urllib.parse import quote
 
 from .errors import Problem, did_you_mean, error
 from .markup import references
-from .model import Activity, Body, Caution, Group, Phase, Ref, Slide, Step, Variant
+from .model import ID_PATTERN, Activity, Body, Caution, Field, FieldKind, Group, Phase, Ref, Slide, Step, Variant, Worksheet
 
-BLOCKS = ("slides", "notes", "activity", "keypoints", "checklist", "facilitator", "caution")
+BLOCKS = ("slides", "notes", "activity", "keypoints", "checklist", "facilitator", "caution", "worksheet")
 # A caution is a participant-facing warning placed right before the step it concerns; it stays
 # where it is written, inside the text of the block that holds it.
 CAUTION_PARENTS = ("slides", "checklist", "activity", "facilitator")
 CAUTION_OPEN = '<div class="caution" markdown="1">'
 CAUTION_CLOSE = "</div>"
-ATTRIBUTES = {"activity": {"phase", "minutes", "group"}}
+ATTRIBUTES = {"activity": {"phase", "minutes", "group"}, "worksheet": {"id"}}
 OPEN_RE = re.compile(r"^\s{0,3}(:{3,})\s*(?:\{\s*\.?([A-Za-z][\w-]*)([^}]*)\}|([A-Za-z][\w-]*)\s*(?:\{([^}]*)\})?)\s*$")
 CLOSE_RE = re.compile(r"^\s{0,3}:{3,}\s*$")
 CODE_FENCE_RE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
@@ -283,6 +283,7 @@ def _assemble(participant: list[str], blocks: list[_Open], path: Path, problems:
     parts: dict[str, list[str]] = {"keypoints": [], "checklist": [], "facilitator": []}
     slides: list[Slide] = []
     activities: list[Activity] = []
+    worksheets: list[Worksheet] = []
     for block in blocks:
         if block.name in parts:
             parts[block.name].append(_text(block.lines))
@@ -292,6 +293,14 @@ def _assemble(participant: list[str], blocks: list[_Open], path: Path, problems:
             activity = _activity(block, path, problems)
             if activity:
                 activities.append(activity)
+        elif block.name == "worksheet":
+            worksheet = _worksheet(block, path, problems)
+            if worksheet:
+                if any(w.id == worksheet.id for w in worksheets):
+                    problems.append(
+                        error(path, block.line, f"two worksheets are called '{worksheet.id}'", "give each worksheet its own id")
+                    )
+                worksheets.append(worksheet)
     return Body(
         participant=_text(participant),
         keypoints="\n\n".join(parts["keypoints"]),
@@ -299,7 +308,123 @@ def _assemble(participant: list[str], blocks: list[_Open], path: Path, problems:
         facilitator="\n\n".join(parts["facilitator"]),
         slides=tuple(slides),
         activities=tuple(activities),
+        worksheets=tuple(worksheets),
     )
+
+
+FIELD_RE = re.compile(r"^\s{0,3}[-*+]\s+\[\s*([A-Za-z]+)\b([^\]]*)\]\s*(.*)$")
+COLUMN_RE = re.compile(r"^(?:\s{2,}|\t)[-*+]\s+(.*\S)\s*$")
+FIELD_EXAMPLE = "for example: - [line id=name] Your name  (kinds: line, lines, check, table)"
+MAX_ROWS = 30
+MAX_COLUMNS = 6
+
+
+def _worksheet(block: _Open, path: Path, problems: list[Problem]) -> Worksheet | None:
+    """`### Title`, instructions, then one field per list item; a table's columns are its sub-items."""
+    ident = block.attrs.get("id", "")
+    ok = True
+    if not ID_PATTERN.match(ident):
+        problems.append(
+            error(
+                path,
+                block.line,
+                f"worksheet id '{ident}' is not a plain id" if ident else "a worksheet has no id",
+                "for example: ::: worksheet {id=security-plan} (lowercase letters, digits and hyphens)",
+            )
+        )
+        ok = False
+    lines = [(n, raw) for n, raw in block.lines if not raw.startswith("\x00child")]
+    while lines and not lines[0][1].strip():
+        lines.pop(0)
+    heading = HEADING_RE.match(lines[0][1]) if lines else None
+    if not (heading and len(heading.group(1)) == 3):
+        problems.append(error(path, lines[0][0] if lines else block.line, "a worksheet starts with a '### Title' line", None))
+        return None
+    title = heading.group(2)
+    intro: list[tuple[int, str]] = []
+    fields: list[Field] = []
+    columns: list[str] = []
+    for line_no, raw in lines[1:]:
+        field = FIELD_RE.match(raw)
+        column = COLUMN_RE.match(raw)
+        if field:
+            _end_table(fields, columns, path, problems)
+            made = _field(field, line_no, fields, path, problems)
+            ok = ok and made is not None
+            if made:
+                fields.append(made)
+        elif column and fields and fields[-1].kind is FieldKind.TABLE:
+            columns.append(column.group(1))
+        elif not fields:
+            intro.append((line_no, raw))
+        elif raw.strip():
+            problems.append(
+                error(
+                    path,
+                    line_no,
+                    "text after a worksheet's fields",
+                    "put the instructions above the first field; each field is a '- [kind id=…] Label' line",
+                )
+            )
+            ok = False
+    _end_table(fields, columns, path, problems)
+    if not fields:
+        problems.append(error(path, block.line, "a worksheet has no fields", FIELD_EXAMPLE))
+        return None
+    return Worksheet(id=ident, title=title, markdown=_text(intro), fields=tuple(fields), line=block.line) if ok else None
+
+
+def _field(match: re.Match[str], line_no: int, fields: list[Field], path: Path, problems: list[Problem]) -> Field | None:
+    kind_text, attr_text, label = match.group(1), match.group(2), match.group(3).strip()
+    attrs = {k: v.strip("\"'") for k, v in ATTR_RE.findall(attr_text)}
+    kinds = [kind.value for kind in FieldKind]
+    if kind_text not in kinds:
+        problems.append(error(path, line_no, f"'{kind_text}' is not a kind of worksheet field", did_you_mean(kind_text, kinds, "kinds")))
+        return None
+    kind = FieldKind(kind_text)
+    ident = attrs.pop("id", "")
+    rows_text = attrs.pop("rows", "")
+    found: list[str] = []
+    if not ID_PATTERN.match(ident):
+        found.append(f"field id '{ident}' is not a plain id" if ident else "a worksheet field has no id")
+    elif any(field.id == ident for field in fields):
+        found.append(f"two fields of this worksheet are called '{ident}'")
+    for key in attrs:
+        found.append(f"unknown attribute '{key}' on a worksheet field")
+    rows = 1
+    if rows_text:
+        if kind not in (FieldKind.LINES, FieldKind.TABLE):
+            found.append(f"a '{kind.value}' field takes no rows")
+        elif not rows_text.isdigit() or not 1 <= int(rows_text) <= MAX_ROWS:
+            found.append(f"rows must be a whole number from 1 to {MAX_ROWS} (found '{rows_text}')")
+        else:
+            rows = int(rows_text)
+    elif kind is FieldKind.LINES:
+        rows = 4
+    elif kind is FieldKind.TABLE:
+        rows = 3
+    if not label:
+        found.append("a worksheet field has no label")
+    for message in found:
+        problems.append(error(path, line_no, message, FIELD_EXAMPLE))
+    return None if found else Field(kind=kind, id=ident, label=label, rows=rows, line=line_no)
+
+
+def _end_table(fields: list[Field], columns: list[str], path: Path, problems: list[Problem]) -> None:
+    """Give the table field just read its columns (the sub-items under it)."""
+    if fields and fields[-1].kind is FieldKind.TABLE and not fields[-1].columns:
+        table = fields[-1]
+        if not columns or len(columns) > MAX_COLUMNS:
+            problems.append(
+                error(
+                    path,
+                    table.line,
+                    f"a table field has {len(columns)} columns (it takes 1 to {MAX_COLUMNS})",
+                    "list each column as an indented item under the field: '    - Name'",
+                )
+            )
+        fields[-1] = replace(table, columns=tuple(columns[:MAX_COLUMNS]) or ("",))
+    columns.clear()
 
 
 def _split_slides(block: _Open, path: Path, problems: list[Problem]) -> list[Slide]:
@@ -375,6 +500,9 @@ def _find_refs(body: Body, numbered: list[tuple[int, str]]) -> list[Ref]:
         pieces += [(slide.title, True), (slide.markdown, False), (slide.notes, False)]
     for activity in body.activities:
         pieces += [(activity.title, True), (activity.markdown, False)]
+    for worksheet in body.worksheets:
+        pieces += [(worksheet.title, True), (worksheet.markdown, False)]
+        pieces += [(text, True) for field in worksheet.fields for text in (field.label, *field.columns)]
     refs = []
     for found in references(pieces):
         line, written = _where_written(found.target, found.text if found.is_image else None, numbered)

@@ -14,7 +14,7 @@ from .cast import check_names, name_vocabulary
 from .errors import Problem, did_you_mean, error, warning
 from .files import IMAGE_TYPES, Refused, image_candidates, read_bytes, sniff_image
 from .i18n import is_rtl
-from .model import Body, Curriculum, Lesson, Translation, caution_verbs_pattern
+from .model import Body, Curriculum, Field, Lesson, Translation, Worksheet, caution_verbs_pattern
 
 MAX_BULLETS = 6
 BIDI_CONTROLS = {"\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"}
@@ -33,6 +33,7 @@ def check_curriculum(
     for lesson in curriculum.lessons.values():
         problems += check_lesson(lesson, curriculum, today, names)
     problems += check_prerequisite_cycles(curriculum)
+    problems += check_worksheet_ids(curriculum)
     for profile in curriculum.profiles.values():
         problems += check_profile(profile, curriculum)
     problems += check_glossaries(curriculum)
@@ -122,6 +123,69 @@ def _check_variants(lesson: Lesson, curriculum: Curriculum) -> list[Problem]:
                     )
                 )
     return problems
+
+
+def check_worksheet_ids(curriculum: Curriculum) -> list[Problem]:
+    """A worksheet id names its PDF form fields: two lessons in one pack must not share one."""
+    problems: list[Problem] = []
+    seen: dict[str, Lesson] = {}
+    for lesson in curriculum.lessons.values():
+        for worksheet in lesson.body.worksheets:
+            first = seen.setdefault(worksheet.id, lesson)
+            if first is not lesson:
+                problems.append(
+                    error(
+                        lesson.path,
+                        worksheet.line,
+                        f"worksheet id '{worksheet.id}' is already used by lesson '{first.id}'",
+                        "give each worksheet an id of its own across the curriculum; its form fields are named after it",
+                    )
+                )
+    return problems
+
+
+def _worksheet_shape(worksheet: Worksheet) -> tuple[str, tuple[tuple[str, str, int, int], ...]]:
+    return worksheet.id, tuple(_worksheet_shape_field(field) for field in worksheet.fields)
+
+
+def _check_worksheet_parity(translation: Translation, lesson: Lesson) -> list[Problem]:
+    """A translation's worksheets have the source's ids, fields, kinds, rows and columns: only words change."""
+    problems: list[Problem] = []
+    source = {w.id: w for w in lesson.body.worksheets}
+    mine = {w.id: w for w in translation.body.worksheets}
+    for ident, worksheet in mine.items():
+        if ident not in source:
+            problems.append(
+                error(translation.path, worksheet.line, f"the source has no worksheet '{ident}'", "keep the worksheet ids of the source")
+            )
+            continue
+        theirs, ours = _worksheet_shape(worksheet), _worksheet_shape(source[ident])
+        if theirs != ours:
+            where = next(
+                (f.line for f, o in zip(worksheet.fields, ours[1], strict=False) if _worksheet_shape_field(f) != o), worksheet.line
+            )
+            problems.append(
+                error(
+                    translation.path,
+                    where,
+                    f"worksheet '{ident}' has other fields than the source's",
+                    "translate only the labels: keep each field's kind, id, rows and number of columns as in the source",
+                )
+            )
+    for ident in source.keys() - mine.keys():
+        problems.append(
+            error(
+                translation.path,
+                None,
+                f"worksheet '{ident}' of the source is missing",
+                "translate every worksheet; copy it from the source and translate its words",
+            )
+        )
+    return problems
+
+
+def _worksheet_shape_field(field: Field) -> tuple[str, str, int, int]:
+    return field.kind.value, field.id, field.rows, len(field.columns)
 
 
 def _audience_list(variants: list[tuple[str, ...]]) -> str:
@@ -401,6 +465,7 @@ def check_translation(translation: Translation, lesson: Lesson, curriculum: Curr
                 "translate each objective, one for one",
             )
         )
+    problems += _check_worksheet_parity(translation, lesson)
     theirs = [variant.audiences for variant in translation.body.variants]
     ours = [variant.audiences for variant in lesson.body.variants]
     if theirs != ours:

@@ -15,8 +15,8 @@ from markupsafe import Markup
 from .assets import image_url
 from .blocks import body_for
 from .cast import appearing_in, people
-from .markup import list_items, render_inline, render_markdown
-from .model import Body, Curriculum, Lesson, Persona, Translation
+from .markup import list_items, plain_text, render_inline, render_markdown
+from .model import Body, Curriculum, Field, Lesson, Persona, Translation, Worksheet
 from .select import Selection
 
 
@@ -34,6 +34,28 @@ class ActivityView:
     minutes: int
     group: str | None
     html: Markup
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FieldView:
+    """A worksheet field as the templates draw it; `name` is its form field name in the PDF."""
+
+    kind: str
+    id: str
+    name: str
+    label: Markup
+    label_text: str  # the label as plain text: the field's name for a screen reader and a PDF form
+    rows: int
+    columns: tuple[Markup, ...]
+    column_texts: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorksheetView:
+    id: str
+    title: Markup
+    intro: Markup
+    fields: tuple[FieldView, ...]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,6 +95,7 @@ class LessonView:
     slides: tuple[SlideView, ...]
     activities: tuple[ActivityView, ...]
     pulled_in_by: tuple[str, ...]
+    worksheets: tuple[WorksheetView, ...] = ()
     verify: tuple[VerifyView, ...] = ()
     cautions: tuple[Markup, ...] = ()  # what participants are warned about (text, checklist, slides)
     images: tuple[str, ...] = ()  # the trainkit:lesson/ URLs of the images it shows (assets.py)
@@ -214,6 +237,7 @@ def localize_lesson(lesson: Lesson, lang: str, pulled_in_by: tuple[str, ...] = (
             for a in body.activities
         ),
         pulled_in_by=pulled_in_by,
+        worksheets=tuple(_worksheet(w, md) for w in body.worksheets),
         verify=tuple(
             VerifyView(claim=Markup(render_inline(v.claim)), where=source.where) for v, source in zip(verify, lesson.verify, strict=False)
         ),
@@ -223,6 +247,28 @@ def localize_lesson(lesson: Lesson, lang: str, pulled_in_by: tuple[str, ...] = (
 
 
 PARTICIPANT_FACING = ("participant", "checklist", "slides")
+
+
+def _worksheet(worksheet: Worksheet, md) -> WorksheetView:  # type: ignore[no-untyped-def]
+    def field(f: Field) -> FieldView:
+        columns = tuple(Markup(render_inline(c)) for c in f.columns)
+        return FieldView(
+            kind=f.kind.value,
+            id=f.id,
+            name=f"{worksheet.id}-{f.id}",
+            label=Markup(render_inline(f.label)),
+            label_text=plain_text(render_inline(f.label)),
+            rows=f.rows,
+            columns=columns,
+            column_texts=tuple(plain_text(str(c)) for c in columns),
+        )
+
+    return WorksheetView(
+        id=worksheet.id,
+        title=Markup(render_inline(worksheet.title)),
+        intro=md(worksheet.markdown),
+        fields=tuple(field(f) for f in worksheet.fields),
+    )
 
 
 def _slides(body: Body, md) -> tuple[SlideView, ...]:  # type: ignore[no-untyped-def]

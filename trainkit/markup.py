@@ -250,11 +250,38 @@ def label_cautions(html: str, label: str) -> str:
     return html.replace(f'<div class="{CAUTION_CLASS}">', heading)
 
 
+def scroll_tables(html: str, label: str) -> str:
+    """Wrap every table in a box that scrolls sideways on its own, for the screen handout:
+    a wide table on a phone at 200 % text then scrolls inside the box, not the whole page.
+
+    The box takes the keyboard focus (tabindex) so it can be scrolled without a pointer,
+    and is a named region so a screen reader says what that focus stop is."""
+    opening = f'<div class="table-scroll" role="region" tabindex="0" aria-label="{escape(label)}"><table'
+    return re.sub(r"<table\b", opening, html).replace("</table>", "</table></div>")
+
+
 def continue_numbering(html: str) -> str:
     """`<ol start="N">` also as a CSS counter: WeasyPrint ignores the attribute, browsers honour both.
 
     A numbered list that a caution box interrupts goes on at its own number in the PDF too."""
     return re.sub(r'<ol start="(\d{1,9})">', lambda m: f'<ol start="{m[1]}" style="counter-reset: list-item {int(m[1]) - 1}">', html)
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def plain_text(html: str) -> str:
+    """The text of an HTML fragment (a form field's name for screen readers and PDF forms)."""
+    parser = _Text()
+    parser.feed(html)
+    parser.close()
+    return " ".join("".join(parser.parts).split())
 
 
 @dataclass(frozen=True, slots=True)

@@ -115,6 +115,38 @@ class Activity:
     line: int
 
 
+class FieldKind(enum.Enum):
+    """What a worksheet field takes: one line, several lines, a tick, or a small table."""
+
+    LINE = "line"
+    LINES = "lines"
+    CHECK = "check"
+    TABLE = "table"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Field:
+    """One field of a worksheet: `- [kind id=… rows=…] Label`, with a table's columns as sub-items."""
+
+    kind: FieldKind
+    id: str
+    label: str
+    rows: int = 1
+    columns: tuple[str, ...] = ()
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Worksheet:
+    """A `::: worksheet {id=…}` block: a form the participant fills in (PDF) or prints."""
+
+    id: str
+    title: str
+    markdown: str  # the instructions above the fields
+    fields: tuple[Field, ...]
+    line: int
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Variant:
     """A `::: only {audience=…}` block: text kept only in packs whose profile serves one of `audiences`."""
@@ -160,6 +192,7 @@ class Body:
     cautions: tuple[Caution, ...] = ()
     steps: tuple[Step, ...] = ()
     variants: tuple[Variant, ...] = ()
+    worksheets: tuple[Worksheet, ...] = ()
     # The text it was parsed from, kept when it has variants: a pack parses it again for its audiences.
     text: str = ""
     first_line: int = 0
@@ -175,6 +208,8 @@ class Body:
             names.add("activity")
         if self.cautions:
             names.add("caution")
+        if self.worksheets:
+            names.add("worksheet")
         return frozenset(names)
 
 

@@ -37,11 +37,16 @@ from .workshop import WorkshopPlan, days_warning
 if TYPE_CHECKING:
     from .pipeline import BuildOptions
 
-FILES = {Format.HANDOUT: ("handout.pdf", "handout.html"), Format.GUIDE: ("guide.pdf",), Format.SLIDES: ("slides.html", "slides.pdf")}
+FILES = {
+    Format.HANDOUT: ("handout.pdf", "handout.html", "worksheets.pdf"),
+    Format.GUIDE: ("guide.pdf",),
+    Format.SLIDES: ("slides.html", "slides.pdf"),
+}
 # --discreet: file names that say nothing about digital security, for participants who may be searched.
 DISCREET_NAMES = {
     "handout.pdf": "workshop-notes.pdf",
     "handout.html": "workshop-notes.html",
+    "worksheets.pdf": "worksheets.pdf",
     "guide.pdf": "session-plan.pdf",
     "slides.html": "presentation.html",
     "slides.pdf": "presentation.pdf",
@@ -205,6 +210,11 @@ def document_sources(
     lessons = tuple(view.id for view in pack.lessons)
     if Format.HANDOUT in formats:
         yield "handout.pdf", renderer.handout_pdf()
+    if Format.HANDOUT in formats and (sheets := renderer.worksheets()) is not None:
+        yield (
+            "worksheets.pdf",
+            WholeDocument(html=sheets, images=shown_in(sheets, (u for view in pack.lessons for u in view.images)), lessons=lessons),
+        )
     if Format.GUIDE in formats:
         yield "guide.pdf", renderer.guide(days)
     if Format.SLIDES in formats:

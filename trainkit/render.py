@@ -24,7 +24,7 @@ from .agenda import Day
 from .assets import shown_in
 from .i18n import is_rtl, language_name
 from .localize import PackView
-from .markup import continue_numbering, label_cautions
+from .markup import continue_numbering, label_cautions, scroll_tables
 from .model import Workshop
 from .pdf.document import Page, PagedDocument, Part
 
@@ -232,13 +232,20 @@ class Renderer:
         """The participant handout as one HTML file for screens."""
         context = self.context(medium="screen", document_title=self._title("Participant handout"))
         context["pack"].extras = self._handout_extras()
-        return self.finish(self.env.get_template("handout.html.j2").render(context))
+        return scroll_tables(self.finish(self.env.get_template("handout.html.j2").render(context)), self._("Table"))
 
     def handout_pdf(self) -> PagedDocument:
         """The participant handout for print, in pieces laid out one lesson at a time."""
         context = self.context(medium="print", document_title=self._title("Participant handout"))
         context["pack"].extras = self._handout_extras()
         return self._paged("handout_parts.html.j2", context, "handout print")
+
+    def worksheets(self) -> str | None:
+        """worksheets.pdf's HTML: all of the pack's worksheets, or None when it has none."""
+        if not any(view.worksheets for view in self.pack.lessons):
+            return None
+        context = self.context(medium="print", document_title=self._title("Worksheets"))
+        return self.finish(self.env.get_template("worksheets.html.j2").render(context))
 
     def _handout_extras(self) -> list[SimpleNamespace]:
         extras = []

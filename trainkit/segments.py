@@ -52,7 +52,12 @@ KINDS = {
     ("facilitator", "p"): "facilitator paragraph",
     ("facilitator", "li"): "facilitator list item",
     ("facilitator", "h"): "facilitator heading",
+    ("worksheet", "h"): "worksheet title",
+    ("worksheet", "p"): "worksheet instructions",
+    ("worksheet", "li"): "worksheet field label (the [kind id=…] before it is kept as it is)",
 }
+# A worksheet field's `[kind id=… rows=…]` before its label: structure, never translated.
+FIELD_PREFIX_RE = re.compile(r"\[\s*(?:line|lines|check|table)\b[^\]]*\]\s*(?![(\[])")
 FRONT_KINDS = {
     "title": "lesson title",
     "summary": "lesson summary",
@@ -229,6 +234,9 @@ def _segment_body(lines: list[str], first_line: int, result: Segmented) -> None:
         item = LIST_RE.match(line)
         if item:
             indent, marker, space, text = item.groups()
+            field = FIELD_PREFIX_RE.match(text) if regions.block() == "worksheet" else None
+            if field:
+                space, text = space + field.group(0), text[field.end() :]
             start = index
             collected, index = _gather([text], lines, index + 1)
             result.body.append((f"{indent}{marker}{space}", slot("li", collected, start)))

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -129,10 +130,13 @@ def assemble(document: PagedDocument, part_keys: tuple[str, ...], cache: PartCac
     with pdf.open_outline() as outline:
         for index, (part, made) in enumerate(zip(parts, document.parts, strict=True)):
             starts.append(len(pdf.pages))
-            pdf.pages.extend(part.pages)
+            with warnings.catch_warnings():  # pikepdf warns that forms are not carried: _merge_forms carries them
+                warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
+                pdf.pages.extend(part.pages)
             outline.root.extend(_copy_bookmarks(part, pdf, starts[-1]))
             structure.add(part, starts[-1], f"p{index}-", made.lang, made.lesson)
     structure.finish()
+    _merge_forms(pdf, parts)
     _copy_anchors(pdf, anchors)
     _resolve_links(pdf, anchors, lambda page: _part_at(page, starts, document.parts))
     share_fonts(pdf)
@@ -210,6 +214,39 @@ class Structure:
             nums.extend([key, value])
         self.pdf.Root.StructTreeRoot.ParentTree = self.pdf.make_indirect(pikepdf.Dictionary(Nums=nums))
         self.pdf.Root.StructTreeRoot.ParentTreeNextKey = len(self.keys)
+
+
+def _merge_forms(pdf: pikepdf.Pdf, parts: list[pikepdf.Pdf]) -> None:
+    """One interactive form for the document: every part's fields (worksheets), and the fonts
+    and graphics states their appearance strings name. The widgets came with their pages."""
+    import pikepdf
+
+    fields = pikepdf.Array()
+    resources: dict[str, dict[str, pikepdf.Object]] = {"/Font": {}, "/ExtGState": {}}
+    for source in (pdf, *parts):
+        form = source.Root.get("/AcroForm")
+        if form is None:
+            continue
+
+        def local(item: pikepdf.Object, source: pikepdf.Pdf = source) -> pikepdf.Object:
+            """`item` in `pdf` (the same objects the copied pages use; a direct one made indirect first)."""
+            if source is pdf:
+                return item
+            return pdf.copy_foreign(item if item.is_indirect else source.make_indirect(item))
+
+        fields.extend(local(field) for field in form.get("/Fields", ()))
+        given = form.get("/DR", pikepdf.Dictionary())
+        for kind, found in resources.items():
+            for name, value in given.get(kind, pikepdf.Dictionary()).items():
+                found.setdefault(name, local(value))
+    if len(fields):
+        pdf.Root.AcroForm = pdf.make_indirect(
+            pikepdf.Dictionary(
+                Fields=fields,
+                NeedAppearances=True,
+                DR=pikepdf.Dictionary({kind: pikepdf.Dictionary(found) for kind, found in resources.items() if found}),
+            )
+        )
 
 
 def _prefix_ids(element: pikepdf.Object, prefix: str) -> None:

@@ -121,7 +121,7 @@ class PdfWriter:
         try:
             stylesheets = [self.stylesheet(css)] if css else None
             document = HTML(string=html, base_url=f"{VIRTUAL_SCHEME}pack/", url_fetcher=fetcher).render(
-                font_config=self.font_config, stylesheets=stylesheets
+                font_config=self.font_config, stylesheets=stylesheets, pdf_forms=True
             )
             if outward_links:
                 _point_outward(document)
