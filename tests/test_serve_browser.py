@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import CHROMIUM, CHROMIUM_ARGS, Server, start
+from support import CHROMIUM, CHROMIUM_ARGS, Server, serious_violations, start
 
 pytestmark = [
     pytest.mark.allow_hosts(["127.0.0.1"]),
@@ -173,20 +173,6 @@ def test_arabic_interface_is_right_to_left(server: Server, browser) -> None:  # 
     assert box and title and title["x"] + title["width"] > box["x"] + box["width"] * 0.6
     assert "خطط لورشة عمل" in page.inner_text("h1")
     assert remote == [] and errors == []
-
-
-SERIOUS = {"serious", "critical"}
-
-
-def serious_violations(page) -> list[str]:  # type: ignore[no-untyped-def]
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    return [
-        f"{v['id']}: {v['help']} ({len(v['nodes'])}× e.g. {v['nodes'][0]['target']})"
-        for v in results.response["violations"]
-        if v.get("impact") in SERIOUS
-    ]
 
 
 @pytest.mark.parametrize("ui", ["en", "ar"])

@@ -103,6 +103,26 @@ def glyph_problems(lesson: Lesson, lang: str, source_language: str, cache_dir: P
     ]
 
 
+def _check_slide_images(lesson: Lesson) -> list[Problem]:
+    """A lesson with a diagram should show it on the slide that explains it: warn when its
+    slides show no image at all (a lesson without images has nothing to show)."""
+    from .markup import references
+
+    images = [ref for ref in lesson.body.refs if ref.is_image]
+    if not images or not lesson.body.slides:
+        return []
+    if any(ref.is_image for ref in references((slide.markdown, False) for slide in lesson.body.slides)):
+        return []
+    return [
+        warning(
+            lesson.path,
+            images[0].line,
+            "the lesson has images but none of its slides shows one",
+            "show the diagram on the slide that explains it: add the same ![alt text](file) line to that slide",
+        )
+    ]
+
+
 def _check_variants(lesson: Lesson, curriculum: Curriculum) -> list[Problem]:
     """Every `::: only` block names known audiences, and ones the lesson is taught to."""
     problems: list[Problem] = []
@@ -172,9 +192,9 @@ def _check_worksheet_parity(translation: Translation, lesson: Lesson) -> list[Pr
                     "translate only the labels: keep each field's kind, id, rows and number of columns as in the source",
                 )
             )
-    for ident in source.keys() - mine.keys():
+    for ident in sorted(source.keys() - mine.keys()) if mine else ():  # with none at all, the missing block is reported once
         problems.append(
-            error(
+            warning(
                 translation.path,
                 None,
                 f"worksheet '{ident}' of the source is missing",
@@ -228,6 +248,7 @@ def check_lesson(lesson: Lesson, curriculum: Curriculum, today: dt.date, names: 
             )
     problems += _check_review(lesson, today)
     problems += _check_variants(lesson, curriculum)
+    problems += _check_slide_images(lesson)
     problems += check_body(lesson.path, lesson.body, lesson.folder, curriculum.source_language)
     problems += check_cautions(lesson, curriculum.caution_verbs)
     problems += check_names(lesson, curriculum, names)

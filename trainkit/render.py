@@ -244,28 +244,28 @@ class Renderer:
         """worksheets.pdf's HTML: all of the pack's worksheets, or None when it has none."""
         if not any(view.worksheets for view in self.pack.lessons):
             return None
-        context = self.context(medium="print", document_title=self._title("Worksheets"))
+        context = self.context(medium="print", document_title=self._title(N_("Worksheets")))
         return self.finish(self.env.get_template("worksheets.html.j2").render(context))
 
     def _handout_extras(self) -> list[SimpleNamespace]:
         extras = []
         if self.pack.glossary:
-            extras.append(SimpleNamespace(id="glossary", title=self._("Glossary")))
+            extras.append(SimpleNamespace(before=False, id="glossary", title=self._("Glossary")))
         if any(view.checklist for view in self.pack.lessons):
-            extras.append(SimpleNamespace(id="after-the-workshop", title=self._("After the workshop")))
+            extras.append(SimpleNamespace(before=False, id="after-the-workshop", title=self._("After the workshop")))
         return extras
 
     def guide(self, days: tuple[Day, ...]) -> PagedDocument:
         """The facilitator guide (print only), in pieces like the print handout."""
         context = self.context(medium="print", days=days, document_title=self._title("Facilitator guide"))
         extras = [
-            SimpleNamespace(id="agenda", title=self._("Agenda")),
-            SimpleNamespace(id="materials", title=self._("Materials checklist")),
+            SimpleNamespace(before=True, id="agenda", title=self._("Agenda")),
+            SimpleNamespace(before=True, id="materials", title=self._("Materials checklist")),
         ]
         if self.pack.cast:
-            extras.append(SimpleNamespace(id="cast", title=self._("The people in the stories")))
+            extras.append(SimpleNamespace(before=True, id="cast", title=self._("The people in the stories")))
         if self.pack.optional:
-            extras.append(SimpleNamespace(id="optional", title=self._("Optional lessons")))
+            extras.append(SimpleNamespace(before=True, id="optional", title=self._("Optional lessons")))
         context["pack"].extras = extras
         return self._paged("guide.html.j2", context, "guide print")
 

@@ -6,9 +6,11 @@
   var slides = Array.prototype.slice.call(deck.querySelectorAll(".slide"));
   var body = document.body;
   var counter = document.getElementById("counter");
+  var status = document.getElementById("slide-status");
   var bar = document.getElementById("progress-bar");
   var current = 0;
   var started = null;
+  var returnFocus = null;
   var audience = null;
   var isAudience = /^#audience/.test(location.hash);
 
@@ -32,11 +34,17 @@
 
   function show(n, fromRemote) {
     current = clamp(n);
+    // Slides other than the current one are display: none, so out of the accessibility tree
+    // and the tab order; in the overview all are shown and aria-current marks the highlighted one.
     slides.forEach(function (slide, i) {
       slide.classList.toggle("current", i === current);
-      slide.setAttribute("aria-hidden", i === current ? "false" : "true");
+      if (i === current) { slide.setAttribute("aria-current", "true"); } else { slide.removeAttribute("aria-current"); }
     });
     counter.textContent = (current + 1) + " / " + slides.length;
+    // Said by a screen reader: "Slide 3 of 12: <title>" (the slide's translated label).
+    var heading = slides[current].querySelector("h1, h2");
+    status.textContent = slides[current].getAttribute("aria-label") + (heading ? ": " + heading.textContent : "");
+    if (body.classList.contains("overview-mode")) { slides[current].scrollIntoView({ block: "nearest" }); }
     bar.style.inlineSize = ((current + 1) / slides.length * 100) + "%";
     var hash = (isAudience ? "#audience-" : "#/") + (current + 1);
     if (location.hash !== hash) { history.replaceState(null, "", hash); }
@@ -51,15 +59,25 @@
     var notes = document.getElementById("speaker-notes");
     now.innerHTML = "";
     next.innerHTML = "";
-    now.appendChild(slides[current].cloneNode(true)).classList.add("current");
+    now.appendChild(copy(slides[current]));
     if (current + 1 < slides.length) {
-      next.appendChild(slides[current + 1].cloneNode(true)).classList.add("current");
+      next.appendChild(copy(slides[current + 1]));
     } else {
       next.textContent = next.getAttribute("data-end");
     }
     var source = slides[current].querySelector(".notes");
     notes.innerHTML = source ? source.innerHTML : "";
     if (!notes.innerHTML) { notes.textContent = notes.getAttribute("data-empty"); }
+  }
+
+  // A slide shown again in the speaker view: no second element with the same id, and not
+  // announced as the current slide.
+  function copy(slide) {
+    var clone = slide.cloneNode(true);
+    clone.removeAttribute("id");
+    clone.removeAttribute("aria-current");
+    clone.classList.add("current");
+    return clone;
   }
 
   function tick() {
@@ -79,8 +97,17 @@
       renderSpeaker();
       tick();
     }
-    if (mode === "overview-mode" && on) { body.classList.remove("speaker-mode"); }
-    document.getElementById("help").hidden = !body.classList.contains("help-mode");
+    if (mode === "overview-mode" && on) { body.classList.remove("speaker-mode"); slides[current].scrollIntoView({ block: "nearest" }); }
+    var help = document.getElementById("help");
+    var open = body.classList.contains("help-mode");
+    // The help is a modal dialog: the rest is inert while it is open, focus goes into it and
+    // comes back where it was when it closes.
+    if (open === help.hidden) {
+      help.hidden = !open;
+      Array.prototype.forEach.call(document.querySelectorAll("#deck, #speaker, .controls"), function (part) { part.inert = open; });
+      if (open) { returnFocus = document.activeElement; document.getElementById("help-close").focus(); }
+      else if (returnFocus && returnFocus.focus) { returnFocus.focus(); }
+    }
     return on;
   }
 
@@ -96,7 +123,10 @@
   document.addEventListener("keydown", function (event) {
     if (event.altKey || event.ctrlKey || event.metaKey) { return; }
     var key = event.key;
-    if (key in keys) {
+    // Enter and Space on a focused button or link press it, as everywhere else.
+    if ((key === "Enter" || key === " ") && event.target.closest && event.target.closest("a, button, input, select, textarea, summary")) { return; }
+    if (key === "Enter" && body.classList.contains("overview-mode")) { toggle("overview-mode", false); }
+    else if (key in keys) {
       var step = keys[key];
       if (key === " " && event.shiftKey) { step = -1; }
       show(current + step);

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from html import escape
 
+from .render import PART_END
+
 _SAFE_ID = re.compile(r"[A-Za-z0-9_-]+")
 # Transparent pages: the overlay must draw its footers and nothing else over the content.
 _SHEETS = "html, body { background: transparent; } .tk-sheet + .tk-sheet { break-before: page; }"
@@ -61,7 +63,8 @@ class PagedDocument:
     parts: tuple[Part, ...]
 
     def part_html(self, part: Part) -> str:
-        return self.page.wrap(part.body)
+        """A part alone, ending with the marker whose place says how full its last page is (pdf/render.py)."""
+        return self.page.wrap(f'{part.body}\n<div id="{PART_END}"></div>')
 
     def front_html(self, pages: Mapping[str, int]) -> str:
         """The front with each contents entry carrying the page its target starts on, which

@@ -61,7 +61,7 @@ class PartCache:
     def path(self, key: str) -> Path:
         return self.folder / f"{key}.pdf"
 
-    def lay_out(self, key: str, html: str, css: str, lesson: str = "", *, tagged: bool = True) -> pikepdf.Pdf:
+    def lay_out(self, key: str, html: str, css: str, lesson: str = "", *, tagged: bool = True, settle: bool = True) -> pikepdf.Pdf:
         """The part as an open pikepdf.Pdf: from disk when it reads back whole, else rendered now and stored."""
         import pikepdf
 
@@ -74,13 +74,13 @@ class PartCache:
                     return pdf
             except pikepdf.PdfError:
                 pass  # damaged on disk: lay it out again
-        data, _ = self.writer.render(html, css=css, lesson=lesson, outward_links=True, tagged=tagged)
+        data, _ = self.writer.render(html, css=css, lesson=lesson, outward_links=True, tagged=tagged, settle=settle)
         write_atomic(path, data)
         return pikepdf.open(io.BytesIO(data))
 
     def lay_out_own(self, html: str, css: str, *, tagged: bool = True) -> pikepdf.Pdf:
         """A front or an overlay: no lesson images, so its key is made here from what it shows."""
-        return self.lay_out(part_key(self.environment, html, css, "" if tagged else "untagged"), html, css, tagged=tagged)
+        return self.lay_out(part_key(self.environment, html, css, "" if tagged else "untagged"), html, css, tagged=tagged, settle=False)
 
 
 def read_part(path: Path) -> bytes | None:

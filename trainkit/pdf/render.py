@@ -23,6 +23,17 @@ if TYPE_CHECKING:
     import weasyprint
 
 GOTO = "trainkit:goto/"  # a link to an anchor in another part, resolved when the parts are assembled
+# The end of a part's text (pdf/document.py puts it there): where it falls on the last page tells
+# how full that page is, through WeasyPrint's documented Page.anchors.
+PART_END = "tk-part-end"
+# A last page whose text ends in its top quarter holds a few lines only: the part is laid out
+# again a little tighter, step by step, and the tighter layout is kept if it saves that page.
+NEARLY_EMPTY = 0.25
+TIGHTER = (
+    "html { font-size: 11pt; } body { line-height: 1.4; }",
+    "html { font-size: 11pt; } body { line-height: 1.36; } p, ul, ol, dl { margin-block: 0.45em; }"
+    " h2 { margin-top: 0.9em; } .box, .activity, .caution, .worksheet, .slide-notes > li { margin-block: 0.5em; }",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,15 +114,24 @@ class PdfWriter:
             self._stylesheets[key] = sheet
         return sheet
 
-    def render(self, html: str, *, css: str = "", lesson: str = "", outward_links: bool = False, tagged: bool = True) -> tuple[bytes, int]:
+    def _lay_out(self, html: str, fetcher, stylesheets: list[weasyprint.CSS]) -> weasyprint.Document:  # type: ignore[no-untyped-def]
+        from weasyprint import HTML
+
+        return HTML(string=html, base_url=f"{VIRTUAL_SCHEME}pack/", url_fetcher=fetcher).render(
+            font_config=self.font_config, stylesheets=stylesheets or None, pdf_forms=True
+        )
+
+    def render(
+        self, html: str, *, css: str = "", lesson: str = "", outward_links: bool = False, tagged: bool = True, settle: bool = False
+    ) -> tuple[bytes, int]:
         """PDF bytes and page count; RenderError if anything was refused or failed to load.
 
         `css` is the document's stylesheet when the HTML carries none of its own. With
         `outward_links` (a part of a larger document), a link to an anchor this HTML does not
         hold becomes a `trainkit:goto/` link that assembly points at the right page. A `tagged`
         PDF carries WeasyPrint's structure tree (headings, lists, tables, figures with their
-        alt text, links) for screen readers; only the footer overlay, drawn as an artifact, is not."""
-        from weasyprint import HTML
+        alt text, links) for screen readers; only the footer overlay, drawn as an artifact, is not.
+        To `settle` a part is to lay it out tighter when its last page would hold a few lines only."""
         from weasyprint.urls import FatalURLFetchingError
 
         fetcher = self._fetcher()
@@ -119,10 +139,13 @@ class PdfWriter:
         logger = logging.getLogger("weasyprint")
         logger.addHandler(collector)
         try:
-            stylesheets = [self.stylesheet(css)] if css else None
-            document = HTML(string=html, base_url=f"{VIRTUAL_SCHEME}pack/", url_fetcher=fetcher).render(
-                font_config=self.font_config, stylesheets=stylesheets, pdf_forms=True
-            )
+            stylesheets = [self.stylesheet(css)] if css else []
+            document = self._lay_out(html, fetcher, stylesheets)
+            steps = iter(TIGHTER if settle else ())
+            while len(document.pages) > 1 and _nearly_empty(document.pages[-1]) and (tighter := next(steps, None)):
+                again = self._lay_out(html, fetcher, [*stylesheets, self.stylesheet(tighter)])
+                if len(again.pages) < len(document.pages):
+                    document = again
             if outward_links:
                 _point_outward(document)
             data = document.write_pdf(pdf_tags=tagged, pdf_forms=True)
@@ -134,6 +157,11 @@ class PdfWriter:
         if failures:
             raise RenderError(failures)
         return data, len(document.pages)
+
+
+def _nearly_empty(page: weasyprint.Page) -> bool:
+    end = page.anchors.get(PART_END)
+    return end is not None and end[1] < page.height * NEARLY_EMPTY
 
 
 def _point_outward(document: weasyprint.Document) -> None:
