@@ -273,3 +273,15 @@ def test_a_translation_keeps_the_worksheet_and_changes_only_words(tmp_path: Path
     result = run("--curriculum", curriculum(tmp_path, translation), "check")
     assert result.exit_code == 1
     assert re.search(r"plan/ar\.md:\d+: " + re.escape(message), result.output), result.output
+
+
+@pytest.mark.parametrize("name", ["handout.pdf", "worksheets.pdf"])
+def test_the_pdf_form_can_send_nothing(packs: Path, name: str) -> None:
+    """No field submits, runs a script or opens an address: a filled sheet stays in the file."""
+    pdf = pikepdf.open(packs / "en" / name)
+    for field in pdf.Root.AcroForm.Fields:
+        assert "/A" not in field and "/AA" not in field
+    for obj in pdf.objects:
+        if isinstance(obj, pikepdf.Dictionary):
+            assert obj.get("/S") not in (pikepdf.Name.SubmitForm, pikepdf.Name.JavaScript, pikepdf.Name.Launch, pikepdf.Name.ImportData)
+    assert "/JavaScript" not in pdf.Root.get("/Names", pikepdf.Dictionary())
