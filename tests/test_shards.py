@@ -188,3 +188,18 @@ def test_packs_of_one_language_gather_on_one_machine_when_that_keeps_the_shards_
     shards = listing(varied, 2, "--lang", "en", "--lang", "fr")  # French falls back to the English text: equal loads
     assert [sorted({lang for _, lang in packs_of(s)}) for s in shards] == [["en"], ["fr"]]
     assert shards[0]["estimated_pages"] == shards[1]["estimated_pages"]
+
+
+def test_a_build_checks_the_languages_it_makes_packs_in_and_check_checks_all(mini, tmp_path):
+    """A character no font draws in the Spanish text stops Spanish packs and `check`, not
+    an English-only build or a shard with no Spanish pack: their machines skip that work."""
+    from support import EPOCH, run
+
+    spanish = mini / "lessons" / "alpha" / "es.md"
+    spanish.write_text(spanish.read_text(encoding="utf-8").replace("Punto uno", "Punto uno \U000f0001"), encoding="utf-8")
+    assert run("--curriculum", mini, "check").exit_code == 1
+    english = run("--curriculum", mini, "build", "--lang", "en", "--out", tmp_path / "en", env=EPOCH)
+    assert english.exit_code == 0, english.output
+    spanish_build = run("--curriculum", mini, "build", "--lang", "es", "--out", tmp_path / "es", env=EPOCH)
+    assert spanish_build.exit_code == 1 and "es.md" in spanish_build.output
+    assert not (tmp_path / "es" / "whrd" / "es").exists()

@@ -23,11 +23,18 @@ REVIEW_SOON_DAYS = 30
 
 
 def check_curriculum(
-    curriculum: Curriculum, today: dt.date, *, cache_dir: Path | None = None, fallbacks: bool = True, views: dict | None = None
+    curriculum: Curriculum,
+    today: dt.date,
+    *,
+    cache_dir: Path | None = None,
+    fallbacks: bool = True,
+    views: dict | None = None,
+    languages: tuple[str, ...] | None = None,
 ) -> list[Problem]:
     """Every problem a build would meet, found before anything is rendered: cross-file
     problems, and per language the characters no font can draw, a missing UI catalog and
-    (with `fallbacks`; a build says it per pack) the lessons shown in the source language."""
+    (with `fallbacks`; a build says it per pack) the lessons shown in the source language.
+    With `languages` (a build that makes packs in these only), only they are looked at."""
     problems: list[Problem] = []
     names = name_vocabulary(curriculum)
     for lesson in curriculum.lessons.values():
@@ -37,12 +44,16 @@ def check_curriculum(
     for profile in curriculum.profiles.values():
         problems += check_profile(profile, curriculum)
     problems += check_glossaries(curriculum)
-    problems += check_languages(curriculum, cache_dir, fallbacks, views)
+    problems += check_languages(curriculum, cache_dir, fallbacks, views, languages)
     return problems
 
 
 def check_languages(
-    curriculum: Curriculum, cache_dir: Path | None = None, fallbacks: bool = True, views: dict | None = None
+    curriculum: Curriculum,
+    cache_dir: Path | None = None,
+    fallbacks: bool = True,
+    views: dict | None = None,
+    languages: tuple[str, ...] | None = None,
 ) -> list[Problem]:
     """What each language's packs would show: every glyph drawable, a catalog for the labels."""
     from . import catalogs
@@ -50,7 +61,7 @@ def check_languages(
 
     views = {} if views is None else views
     problems: list[Problem] = []
-    for lang in curriculum.languages:
+    for lang in curriculum.languages if languages is None else languages:
         if not catalogs.has_catalog(lang) and lang != "en":
             problems.append(
                 warning(

@@ -103,12 +103,30 @@ def prepare(options: BuildOptions, views: dict | None = None) -> tuple[Curriculu
     if curriculum is not None:
         # Fallbacks are said per pack when the packs are made; everything else is checked now.
         problems += check_curriculum(
-            curriculum, options.today or dt.date.today(), cache_dir=options.out / ".cache", fallbacks=False, views=views
+            curriculum,
+            options.today or dt.date.today(),
+            cache_dir=options.out / ".cache",
+            fallbacks=False,
+            views=views,
+            languages=built_languages(curriculum, options),
         )
     if curriculum is None or any(p.is_error for p in problems):
         raise ContentError(problems)
     workshop = load_workshop(options.workshop, curriculum) if options.workshop else None
     return curriculum, problems, workshop
+
+
+def built_languages(curriculum: Curriculum, options: BuildOptions) -> tuple[str, ...] | None:
+    """The languages this build makes packs in, when that is fewer than all (`--lang`, a shard):
+    the glyphs and catalogs of the others are not checked, as no pack of theirs is made.
+    None (check every language) for a workshop, whose profile is read later, or a wrong request."""
+    if options.workshop:
+        return None
+    try:
+        wanted = {lang for _, lang in target_packs(curriculum, options, None)}
+    except UsageError:
+        return None  # reported with its hint when the packs are chosen
+    return tuple(lang for lang in curriculum.languages if lang in wanted)
 
 
 def resolve_targets(curriculum: Curriculum, options: BuildOptions, workshop: WorkshopPlan | None) -> tuple[list[str], list[str]]:
