@@ -53,3 +53,17 @@ def server(tmp_path: Path):  # type: ignore[no-untyped-def]
     running: Server = start(tmp_path)
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="session")
+def shipped_packs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped curriculum's whrd and journalist packs in English and Arabic (handout,
+    worksheets and slides), built once for the accessibility tests of the HTML and the PDFs."""
+    from support import build
+
+    out = tmp_path_factory.mktemp("shipped") / "out"
+    curriculum = Path(__file__).resolve().parent.parent / "curriculum"
+    choices = ["--profile", "whrd", "--profile", "journalist", "--lang", "en", "--lang", "ar"]
+    result = build(curriculum, out, *choices, "--format", "handout", "--format", "slides")
+    assert result.exit_code == 0, result.output
+    return out

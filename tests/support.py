@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
 
 from click.testing import CliRunner, Result
@@ -56,6 +57,32 @@ def lesson(
         title=title, summary=summary, topics=topics, audiences=audiences, level=level, duration=duration, prerequisites=prerequisites
     )
     return head + (body if body is not None else f"Participant text for {title}.\n")
+
+
+class _Text(HTMLParser):
+    """The text a reader sees in HTML: everything but scripts and styles."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self.skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:  # type: ignore[type-arg]
+        self.skip += tag in ("script", "style")
+
+    def handle_endtag(self, tag: str) -> None:
+        self.skip -= tag in ("script", "style")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip:
+            self.parts.append(data)
+
+
+def html_text(html: str) -> str:
+    """The visible text of an HTML document or fragment, whitespace collapsed."""
+    parser = _Text()
+    parser.feed(html)
+    return " ".join(" ".join(parser.parts).split())
 
 
 def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 from support import build, lesson, run, write_tree
+from support import html_text as support_html_text
 
 from trainkit.loader import fingerprint
 
@@ -150,27 +151,7 @@ def pdf_text(path: Path) -> str:
 
 
 def html_text(path: Path) -> str:
-    from html.parser import HTMLParser
-
-    class Text(HTMLParser):
-        def __init__(self) -> None:
-            super().__init__()
-            self.parts: list[str] = []
-            self.skip = 0
-
-        def handle_starttag(self, tag: str, attrs: list) -> None:  # type: ignore[type-arg]
-            self.skip += tag in ("script", "style")
-
-        def handle_endtag(self, tag: str) -> None:
-            self.skip -= tag in ("script", "style")
-
-        def handle_data(self, data: str) -> None:
-            if not self.skip:
-                self.parts.append(data)
-
-    parser = Text()
-    parser.feed(path.read_text(encoding="utf-8"))
-    return " ".join(" ".join(parser.parts).split())
+    return support_html_text(path.read_text(encoding="utf-8"))
 
 
 WHRD = ("Amina runs a helpline", "a new lock screen may be noticed", "Safety walk")

@@ -564,14 +564,18 @@ def run() -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    code = 0
     try:
         main.main(prog_name=os.environ.get("TRAINKIT_PROG", "trainkit"), standalone_mode=False)
     except (KeyboardInterrupt, click.exceptions.Abort):
         click.echo("Interrupted; nothing half-written was kept.", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        code = EXIT_INTERRUPTED
     except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
+        code = exc.exit_code
     except click.ClickException as exc:
         exc.show()
-        sys.exit(exc.exit_code)
-    sys.exit(0)
+        code = exc.exit_code
+    # The outcome is decided and said: a Ctrl-C from now on (while the workers are joined at
+    # exit, where Python has put back the default handler) must not kill us without our code.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(code)

@@ -85,7 +85,9 @@ def entries(curriculum: Curriculum, lesson: Lesson, lang: str) -> list[Entry]:
     still_there = {segment.text for segment in source.segments}
     found = []
     for segment in source.segments:
-        if segment.text in by_text:  # unchanged, here or elsewhere
+        if segment.ctx in old and segment.ctx in theirs and old[segment.ctx].text == segment.text:  # unchanged in place
+            found.append(Entry(segment, theirs[segment.ctx]))
+        elif segment.text in by_text:  # unchanged, moved here from elsewhere (the same words may be translated twice)
             found.append(Entry(segment, by_text[segment.text]))
         elif segment.ctx in old and segment.ctx in theirs and old[segment.ctx].text not in still_there:  # changed in place
             found.append(Entry(segment, theirs[segment.ctx], fuzzy=True, previous=old[segment.ctx].text))
