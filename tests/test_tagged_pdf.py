@@ -215,3 +215,25 @@ def test_footers_are_artifacts_outside_the_tree(packs: Path, name: str) -> None:
         last = [(list(operands), str(operator)) for operands, operator in pikepdf.parse_content_stream(page)][-6:]
         assert [operator for _, operator in last] == ["Q", "BMC", "q", "Do", "Q", "EMC"]
         assert last[1][0] == [pikepdf.Name.Artifact]
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+@pytest.mark.parametrize("name", ["handout.pdf", "guide.pdf", "slides.pdf"])
+def test_the_compacted_tree_and_the_parent_tree_agree_on_every_marked_content(packs: Path, lang: str, name: str) -> None:
+    """Every marked-content id an element holds is owned by that element in the parent tree, and
+    the plain /Span and /NonStruct wrappers WeasyPrint makes are gone (pdf/structure.py: compact)."""
+    pdf = pikepdf.open(packs / lang / name)
+    parent = dict(pikepdf.NumberTree(pdf.Root.StructTreeRoot.ParentTree).items())
+    keys = {page.objgen: int(page.obj.StructParents) for page in pdf.pages}
+    owned = 0
+    for node, _ in elements(pdf):
+        kids = node.get("/K")
+        for kid in list(kids) if isinstance(kids, pikepdf.Array) else [kids]:
+            if isinstance(kid, int):
+                assert parent[keys[node.Pg.objgen]][kid].objgen == node.objgen
+                owned += 1
+        plain = set(node.keys()) <= {"/Type", "/S", "/K", "/Pg", "/P"}
+        wrapper = plain and node.S in ("/Span", "/NonStruct") and "/Pg" in node.P and node.P.Pg.objgen == node.Pg.objgen
+        assert not wrapper, node.S
+    total = sum(len(parent[key]) for key in keys.values())
+    assert owned == total  # no marked content is left without its element

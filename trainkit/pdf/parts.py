@@ -29,20 +29,13 @@ from typing import TYPE_CHECKING
 from ..files import write_atomic
 from .document import PagedDocument, Part
 from .fonts import share_fonts
-from .render import GOTO, PdfWriter
+from .render import GOTO, AssemblyError, PdfWriter
+from .structure import Structure, compact
 
 if TYPE_CHECKING:
     import pikepdf
 
 Anchors = dict[str, tuple[int, "pikepdf.Array"]]  # anchor name → (page index in the document, its destination in its part)
-
-
-class AssemblyError(Exception):
-    """Assembly would give a wrong PDF (missing footers, a dead link, unsettled contents): fail loudly."""
-
-    def __init__(self, message: str, lesson: str = ""):
-        self.lesson = lesson
-        super().__init__(message)
 
 
 def part_key(environment: str, html: str, css: str, images: str) -> str:
@@ -136,6 +129,7 @@ def assemble(document: PagedDocument, part_keys: tuple[str, ...], cache: PartCac
             outline.root.extend(_copy_bookmarks(part, pdf, starts[-1]))
             structure.add(part, starts[-1], f"p{index}-", made.lang, made.lesson)
     structure.finish()
+    compact(pdf)
     _merge_forms(pdf, parts)
     _copy_anchors(pdf, anchors)
     _resolve_links(pdf, anchors, lambda page: _part_at(page, starts, document.parts))
@@ -144,76 +138,6 @@ def assemble(document: PagedDocument, part_keys: tuple[str, ...], cache: PartCac
     buffer = io.BytesIO()
     pdf.save(buffer, object_stream_mode=pikepdf.ObjectStreamMode.generate, compress_streams=True, deterministic_id=True, linearize=False)
     return buffer.getvalue(), total
-
-
-class Structure:
-    """One structure tree for the assembled document, from the front's and each part's.
-
-    WeasyPrint tags each piece on its own: a /Document element whose kids are the page's
-    elements, a parent tree keyed by each page's /StructParents and each annotation's
-    /StructParent, and table header ids made from object numbers. Here the parts' kids
-    join the front's /Document in page order (with the part's /Lang when it is not the
-    document's), every key is numbered again from 0, and ids get the part's prefix so
-    that two parts' ids cannot meet. An untagged front (an old cache entry) leaves the
-    document untagged rather than half-tagged."""
-
-    def __init__(self, pdf: pikepdf.Pdf):
-
-        self.pdf = pdf
-        root = pdf.Root.get("/StructTreeRoot")
-        self.document = root.K[0] if root is not None and len(root.get("/K", ())) else None
-        self.keys: list[tuple[int, pikepdf.Object]] = []
-        if self.document is not None:
-            self._renumber(root, range(len(pdf.pages)))
-
-    def add(self, part: pikepdf.Pdf, start: int, prefix: str, lang: str, lesson: str) -> None:
-        import pikepdf
-
-        if self.document is None:
-            return
-        foreign = part.Root.get("/StructTreeRoot")
-        if foreign is None or not len(foreign.get("/K", ())):
-            raise AssemblyError(f"the laid-out pages of lesson '{lesson}' carry no structure tree", lesson)
-        # The parts' pages were copied already: qpdf maps their /Pg references to those copies.
-        root = self.pdf.copy_foreign(foreign)
-        self._renumber(root, range(start, start + len(part.pages)))
-        for kid in root.K[0].K:
-            kid.P = self.document
-            if lang:
-                kid.Lang = pikepdf.String(lang)
-            self.document.K.append(kid)
-        _prefix_ids(root.K[0], prefix)
-
-    def _renumber(self, root: pikepdf.Dictionary, pages: range) -> None:
-        """The piece's parent tree entries under new keys, following on from the pieces before."""
-        import pikepdf
-
-        old = dict(pikepdf.NumberTree(root.ParentTree).items())
-        for number in pages:
-            page = self.pdf.pages[number].obj
-            if "/StructParents" in page:
-                page.StructParents = self._key(old, int(page.StructParents))
-            for annotation in page.get("/Annots", pikepdf.Array()):
-                if "/StructParent" in annotation:
-                    annotation.StructParent = self._key(old, int(annotation.StructParent))
-
-    def _key(self, old: dict[int, pikepdf.Object], key: int) -> int:
-        new = len(self.keys)
-        if key in old:
-            self.keys.append((new, old[key]))
-        return new
-
-    def finish(self) -> None:
-        """The document's parent tree: every page's and annotation's entry under its new key."""
-        import pikepdf
-
-        if self.document is None:
-            return
-        nums = pikepdf.Array()
-        for key, value in self.keys:
-            nums.extend([key, value])
-        self.pdf.Root.StructTreeRoot.ParentTree = self.pdf.make_indirect(pikepdf.Dictionary(Nums=nums))
-        self.pdf.Root.StructTreeRoot.ParentTreeNextKey = len(self.keys)
 
 
 def _merge_forms(pdf: pikepdf.Pdf, parts: list[pikepdf.Pdf]) -> None:
@@ -247,27 +171,6 @@ def _merge_forms(pdf: pikepdf.Pdf, parts: list[pikepdf.Pdf]) -> None:
                 DR=pikepdf.Dictionary({kind: pikepdf.Dictionary(found) for kind, found in resources.items() if found}),
             )
         )
-
-
-def _prefix_ids(element: pikepdf.Object, prefix: str) -> None:
-    """Table header ids (/ID) and the cells that name them (/A /Headers), made unique to one part."""
-    import pikepdf
-
-    stack = [element]
-    while stack:
-        node = stack.pop()
-        if not isinstance(node, pikepdf.Dictionary) or node.get("/Type") not in (None, pikepdf.Name.StructElem):
-            continue
-        if "/ID" in node:
-            node.ID = pikepdf.String(prefix + str(node.ID))
-        attributes = node.get("/A")
-        if isinstance(attributes, pikepdf.Dictionary) and "/Headers" in attributes:
-            attributes.Headers = pikepdf.Array([pikepdf.String(prefix + str(h)) for h in attributes.Headers])
-        kids = node.get("/K")
-        if isinstance(kids, pikepdf.Array):
-            stack.extend(kids)
-        elif isinstance(kids, pikepdf.Dictionary):
-            stack.append(kids)
 
 
 def _anchors(parts: list[pikepdf.Pdf], counts: list[int], front_pages: int) -> Anchors:

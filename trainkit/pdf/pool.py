@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .document import PagedDocument, WholeDocument
-from .parts import AssemblyError, PartCache, assemble
-from .render import Failure
+from .parts import PartCache, assemble
+from .render import AssemblyError, Failure
+from .structure import compact_bytes
 
 DEFAULT_TIME_BUDGET = 300  # seconds per document
 DEFAULT_MEMORY_BUDGET = 2048  # MiB per worker
@@ -214,6 +215,7 @@ def _render(job: Job, seconds: int) -> Rendered:
             return Rendered(key=job.key)
         else:
             pdf, pages = cache.writer.render(job.document.html)
+            pdf = compact_bytes(pdf)
         return Rendered(key=job.key, pdf=pdf, pages=pages)
     except RenderError as exc:
         return Rendered(key=job.key, failures=tuple(exc.failures))

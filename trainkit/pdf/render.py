@@ -52,6 +52,14 @@ class RenderError(Exception):
         super().__init__("; ".join(f.message for f in failures))
 
 
+class AssemblyError(Exception):
+    """Assembly would give a wrong PDF (missing footers, a dead link, unsettled contents): fail loudly."""
+
+    def __init__(self, message: str, lesson: str = ""):
+        self.lesson = lesson
+        super().__init__(message)
+
+
 @dataclass
 class _Collector(logging.Handler):
     messages: list[str] = field(default_factory=list)
