@@ -30,7 +30,7 @@ from ..files import write_atomic
 from .document import PagedDocument, Part
 from .fonts import share_fonts
 from .render import GOTO, AssemblyError, PdfWriter
-from .structure import Structure, compact
+from .structure import Structure, compact_bytes
 
 if TYPE_CHECKING:
     import pikepdf
@@ -68,6 +68,8 @@ class PartCache:
             except pikepdf.PdfError:
                 pass  # damaged on disk: lay it out again
         data, _ = self.writer.render(html, css=css, lesson=lesson, outward_links=True, tagged=tagged, settle=settle)
+        if tagged:
+            data = compact_bytes(data, id_prefix=f"{key[:12]}-")
         write_atomic(path, data)
         return pikepdf.open(io.BytesIO(data))
 
@@ -121,15 +123,14 @@ def assemble(document: PagedDocument, part_keys: tuple[str, ...], cache: PartCac
     starts = []
     structure = Structure(pdf)
     with pdf.open_outline() as outline:
-        for index, (part, made) in enumerate(zip(parts, document.parts, strict=True)):
+        for part, made in zip(parts, document.parts, strict=True):
             starts.append(len(pdf.pages))
             with warnings.catch_warnings():  # pikepdf warns that forms are not carried: _merge_forms carries them
                 warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
                 pdf.pages.extend(part.pages)
             outline.root.extend(_copy_bookmarks(part, pdf, starts[-1]))
-            structure.add(part, starts[-1], f"p{index}-", made.lang, made.lesson)
+            structure.add(part, starts[-1], made.lang, made.lesson)
     structure.finish()
-    compact(pdf)
     _merge_forms(pdf, parts)
     _copy_anchors(pdf, anchors)
     _resolve_links(pdf, anchors, lambda page: _part_at(page, starts, document.parts))

@@ -27,7 +27,8 @@ class Structure:
     elements, a parent tree keyed by each page's /StructParents and each annotation's
     /StructParent, and table header ids made from object numbers. Here the parts' kids
     join the front's /Document in page order (with the part's /Lang when it is not the
-    document's), every key is numbered again from 0, and ids get the part's prefix so
+    document's), and every key is numbered again from 0. Ids got their part's prefix when it was
+    laid out (`prepare`), so
     that two parts' ids cannot meet. An untagged front (an old cache entry) leaves the
     document untagged rather than half-tagged."""
 
@@ -40,7 +41,7 @@ class Structure:
         if self.document is not None:
             self._renumber(root, range(len(pdf.pages)))
 
-    def add(self, part: pikepdf.Pdf, start: int, prefix: str, lang: str, lesson: str) -> None:
+    def add(self, part: pikepdf.Pdf, start: int, lang: str, lesson: str) -> None:
         import pikepdf
 
         if self.document is None:
@@ -56,7 +57,6 @@ class Structure:
             if lang:
                 kid.Lang = pikepdf.String(lang)
             self.document.K.append(kid)
-        _prefix_ids(root.K[0], prefix)
 
     def _renumber(self, root: pikepdf.Dictionary, pages: range) -> None:
         """The piece's parent tree entries under new keys, following on from the pieces before."""
@@ -161,12 +161,17 @@ def _liftable(kid: pikepdf.Object, parent: pikepdf.Dictionary) -> bool:
     )
 
 
-def compact_bytes(data: bytes) -> bytes:
-    """A PDF laid out whole (the slides, the worksheets) with its structure tree compacted."""
+def compact_bytes(data: bytes, id_prefix: str = "") -> bytes:
+    """A tagged PDF with its structure tree compacted: a document laid out whole (the slides,
+    the worksheets), or a part as it is stored, its table header ids given `id_prefix` so
+    that they stay unique in any document it joins. Done once per layout, never per assembly."""
     import pikepdf
 
     pdf = pikepdf.open(io.BytesIO(data))
     compact(pdf)
+    root = pdf.Root.get("/StructTreeRoot")
+    if id_prefix and root is not None and len(root.get("/K", ())):
+        _prefix_ids(root.K[0], id_prefix)
     buffer = io.BytesIO()
     pdf.save(buffer, object_stream_mode=pikepdf.ObjectStreamMode.generate, compress_streams=True, deterministic_id=True, linearize=False)
     return buffer.getvalue()
