@@ -114,9 +114,10 @@ def handout_markdown(view, lang: str) -> str:  # type: ignore[no-untyped-def]
     )
 
 
-def pandoc_baseline(curriculum: Path, jobs: int, only: tuple[str, str] | None = None) -> float | None:
+def pandoc_baseline(curriculum: Path, jobs: int, only: tuple[str, str] | None = None, tagged: bool = False) -> float | None:
     """pandoc → WeasyPrint for each pack's handout (or only that profile's in that language),
-    on the Markdown the handout shows, `jobs` at once."""
+    on the Markdown the handout shows, `jobs` at once; `tagged` asks WeasyPrint for a tagged
+    PDF, as ours are (issue 17), for a like-for-like comparison."""
     if shutil.which("pandoc") is None:
         return None
     from trainkit import pipeline
@@ -149,6 +150,7 @@ def pandoc_baseline(curriculum: Path, jobs: int, only: tuple[str, str] | None = 
             "--metadata",
             "title=Handout",
             f"--pdf-engine={weasyprint}",
+            *(["--pdf-engine-opt=--pdf-tags"] if tagged else []),
             "-o",
             str(path.with_suffix(".pdf")),
         ]
@@ -196,6 +198,8 @@ def main() -> None:
         curriculum, work / "out4", "--jobs", "2", "--format", "handout", "--profile", "profile-0", "--lang", "en"
     )
     results["pandoc_one_pack_handout_s"] = pandoc_baseline(curriculum, 2, ("profile-0", "en"))
+    results["pandoc_tagged_handouts_jobs2_s"] = pandoc_baseline(curriculum, 2, tagged=True)
+    results["pandoc_tagged_one_pack_handout_s"] = pandoc_baseline(curriculum, 2, ("profile-0", "en"), tagged=True)
     # Memory for one large pack: enough lessons that the handout passes 300 pages.
     big = make_curriculum(work / "big", args.big_lessons, 1, 1, seed=2)
     _, big_rss = run_build(big, work / "out-big", "--jobs", "1", "--format", "handout")
@@ -213,6 +217,13 @@ def main() -> None:
         "pandoc_over_ours_one_pack": (r["pandoc_one_pack_handout_s"] / r["one_pack_handout_jobs2_s"])
         if r["pandoc_one_pack_handout_s"]
         else None,
+        # Ours are tagged (and carry worksheet forms); these compare with pandoc's tagged output.
+        "pandoc_tagged_over_ours_handouts": (r["pandoc_tagged_handouts_jobs2_s"] / r["handouts_jobs2_s"])
+        if r["pandoc_tagged_handouts_jobs2_s"]
+        else None,
+        "pandoc_tagged_over_ours_one_pack": (r["pandoc_tagged_one_pack_handout_s"] / r["one_pack_handout_jobs2_s"])
+        if r["pandoc_tagged_one_pack_handout_s"]
+        else None,
     }
     targets = {
         "speedup_jobs2": ">= 1.7",
@@ -221,6 +232,8 @@ def main() -> None:
         "cold_jobs2_over_floor_per_job": "<= 1.3",
         "pandoc_over_ours_handouts": ">= 1.5",
         "pandoc_over_ours_one_pack": "> 1.0",
+        "pandoc_tagged_over_ours_handouts": ">= 1.5",
+        "pandoc_tagged_over_ours_one_pack": "> 1.0",
         "peak_rss_mb": "< 400 (300-page pack)",
     }
     print(f"Trainkit benchmark: {args.lessons} lessons × {args.languages} languages × {args.profiles} profiles on {os.cpu_count()} cores\n")
