@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import CHROMIUM, CHROMIUM_ARGS, Server, serious_violations, start
+from support import CHROMIUM, Server, chromium, serious_violations, start
 
 pytestmark = [
     pytest.mark.allow_hosts(["127.0.0.1"]),
@@ -30,14 +30,8 @@ pytestmark = [
 
 @pytest.fixture
 def browser():  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium() as launched:
+        yield launched
 
 
 def new_page(browser, server: Server, remote: list[str], errors: list[str]):  # type: ignore[no-untyped-def]

@@ -168,13 +168,14 @@ def _select_variants(
         elif CLOSE_RE.match(raw) and stack:
             if stack.pop()[1] is not None:
                 continue
-        elif (opening := OPEN_RE.match(raw)) and (opening.group(2) or opening.group(4)) == VARIANT:
-            variant = _variant(opening, line_no, stack, path, problems)
-            variants.append(variant)
-            stack.append((audiences is None or bool(audiences & set(variant.audiences)), variant))
-            continue
-        elif OPEN_RE.match(raw):
-            stack.append((True, None))
+        elif opening := OPEN_RE.match(raw):
+            if _opening(opening)[0] != VARIANT:
+                stack.append((True, None))
+            else:
+                variant = _variant(opening, line_no, stack, path, problems)
+                variants.append(variant)
+                stack.append((audiences is None or bool(audiences & set(variant.audiences)), variant))
+                continue
         if shown:
             kept.append((line_no, raw))
     for _, variant in stack:
@@ -183,11 +184,21 @@ def _select_variants(
     return kept, variants
 
 
+def _opening(match: re.Match[str]) -> tuple[str, dict[str, str]]:
+    """A `:::` opening line's block name and `{key=value}` attributes (OPEN_RE's two spellings)."""
+    if match.group(2):
+        return match.group(2), _attributes(match.group(3))
+    return match.group(4), _attributes(match.group(5) or "")
+
+
+def _attributes(text: str) -> dict[str, str]:
+    return {k: v.strip("\"'") for k, v in ATTR_RE.findall(text)}
+
+
 def _variant(
     opening: re.Match[str], line_no: int, stack: list[tuple[bool, Variant | None]], path: Path, problems: list[Problem]
 ) -> Variant:
-    attr_text = opening.group(3) if opening.group(2) else (opening.group(5) or "")
-    attrs = {k: v.strip("\"'") for k, v in ATTR_RE.findall(attr_text)}
+    attrs = _opening(opening)[1]
     audiences = tuple(a for a in re.split(r"[\s,]+", attrs.pop("audience", "")) if a)
     example = 'for example: ::: only {audience=whrd} or ::: only {audience="journalist whrd"}'
     if not audiences:
@@ -246,9 +257,7 @@ def _place_caution(
 
 
 def _open_block(match: re.Match[str], line_no: int, stack: list[_Open], path: Path, problems: list[Problem]) -> _Open:
-    name = match.group(2) or match.group(4)
-    attr_text = match.group(3) if match.group(2) else (match.group(5) or "")
-    attrs = {k: v.strip("\"'") for k, v in ATTR_RE.findall(attr_text)}
+    name, attrs = _opening(match)
     if name not in BLOCKS:
         problems.append(error(path, line_no, f"unknown block '::: {name}'", did_you_mean(name, BLOCKS, "blocks")))
     elif name == "notes" and not (stack and stack[-1].name == "slides"):
@@ -375,8 +384,7 @@ def _worksheet(block: _Open, path: Path, problems: list[Problem]) -> Worksheet |
 
 
 def _field(match: re.Match[str], line_no: int, fields: list[Field], path: Path, problems: list[Problem]) -> Field | None:
-    kind_text, attr_text, label = match.group(1), match.group(2), match.group(3).strip()
-    attrs = {k: v.strip("\"'") for k, v in ATTR_RE.findall(attr_text)}
+    kind_text, attrs, label = match.group(1), _attributes(match.group(2)), match.group(3).strip()
     kinds = [kind.value for kind in FieldKind]
     if kind_text not in kinds:
         problems.append(error(path, line_no, f"'{kind_text}' is not a kind of worksheet field", did_you_mean(kind_text, kinds, "kinds")))

@@ -252,12 +252,13 @@ PARTICIPANT_FACING = ("participant", "checklist", "slides")
 def _worksheet(worksheet: Worksheet, md) -> WorksheetView:  # type: ignore[no-untyped-def]
     def field(f: Field) -> FieldView:
         columns = tuple(Markup(render_inline(c)) for c in f.columns)
+        label = Markup(render_inline(f.label))
         return FieldView(
             kind=f.kind.value,
             id=f.id,
             name=f"{worksheet.id}-{f.id}",
-            label=Markup(render_inline(f.label)),
-            label_text=plain_text(render_inline(f.label)),
+            label=label,
+            label_text=plain_text(str(label)),
             rows=f.rows,
             columns=columns,
             column_texts=tuple(plain_text(str(c)) for c in columns),

@@ -228,8 +228,9 @@ def environment_key() -> str:
     from .fonts import installed_stack, pango_version
 
     fonts = [f"{f.family} {f.weight}:{sha256(f.path)}" for f in installed_stack(bold=True)]
-    return f"trainkit {__version__}; tagged PDF with forms, compact tree; weasyprint {version('weasyprint')}; pango {pango_version()}; " + "; ".join(
-        fonts
+    return (
+        f"trainkit {__version__}; tagged PDF with forms, compact tree; weasyprint {version('weasyprint')}; pango {pango_version()}; "
+        + "; ".join(fonts)
     )
 
 

@@ -27,13 +27,11 @@ class Structure:
     elements, a parent tree keyed by each page's /StructParents and each annotation's
     /StructParent, and table header ids made from object numbers. Here the parts' kids
     join the front's /Document in page order (with the part's /Lang when it is not the
-    document's), and every key is numbered again from 0. Ids got their part's prefix when it was
-    laid out (`prepare`), so
-    that two parts' ids cannot meet. An untagged front (an old cache entry) leaves the
-    document untagged rather than half-tagged."""
+    document's), and every key is numbered again from 0. Table header ids got their part's
+    prefix when the part was laid out (`compact_bytes`), so two parts' ids cannot meet. An
+    untagged front (an old cache entry) leaves the document untagged rather than half-tagged."""
 
     def __init__(self, pdf: pikepdf.Pdf):
-
         self.pdf = pdf
         root = pdf.Root.get("/StructTreeRoot")
         self.document = root.K[0] if root is not None and len(root.get("/K", ())) else None
