@@ -378,7 +378,8 @@ def _worksheet(block: _Open, path: Path, problems: list[Problem]) -> Worksheet |
             ok = False
     _end_table(fields, columns, path, problems)
     if not fields:
-        problems.append(error(path, block.line, "a worksheet has no fields", FIELD_EXAMPLE))
+        if ok:  # a field line that was wrong is reported already
+            problems.append(error(path, block.line, "a worksheet has no fields", FIELD_EXAMPLE))
         return None
     return Worksheet(id=ident, title=title, markdown=_text(intro), fields=tuple(fields), line=block.line) if ok else None
 
