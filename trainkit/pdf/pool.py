@@ -267,6 +267,12 @@ class RenderPool:
             self._futures[self._pool().submit(_render, job, self.seconds)] = job
         except BrokenProcessPool:
             self._unsent.append(job)  # a worker died meanwhile: collect() sends it to a fresh pool
+        except (OSError, RuntimeError):
+            # cancel() ran in another thread between the check above and this submit: the pool's
+            # pipes are closed ("Bad file descriptor") or it is shut down. That is the stop asked for.
+            if self.cancelled:
+                raise Cancelled() from None
+            raise
 
     def collect(self, done: Callable[[Rendered], None]) -> None:
         """Wait for every submitted document; call `done` with each result (errors included).
