@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -130,9 +131,8 @@ def parse_body(text: str, path: Path, first_line: int, audiences: frozenset[str]
         problems.append(error(path, block.line, f"'::: {block.name}' is never closed", "add a line with ':::' alone where the block ends"))
     closed.extend(block for block in stack[:1] if block.name != "caution")
     body = _assemble(participant, closed, path, problems)
-    refs = tuple(_find_refs(body, numbered))
     kept = {"text": text, "first_line": first_line} if variants else {}
-    return replace(body, refs=refs, cautions=tuple(cautions), steps=tuple(steps), variants=tuple(variants), **kept), problems
+    return replace(body, lines=tuple(numbered), cautions=tuple(cautions), steps=tuple(steps), variants=tuple(variants), **kept), problems
 
 
 def body_for(body: Body, audiences: frozenset[str]) -> Body:
@@ -502,8 +502,9 @@ def _enum(kind, value, name, line, path, problems):  # type: ignore[no-untyped-d
     return None
 
 
-def _find_refs(body: Body, numbered: list[tuple[int, str]]) -> list[Ref]:
-    """Every link and image the body renders to (markup.references), with the line it is on."""
+def find_refs(body: Body) -> list[Ref]:
+    """Every link and image the body renders to (markup.references), with the line it is on
+    (Body.refs asks, the first time it is needed)."""
     pieces = [(body.participant, False), (body.keypoints, False), (body.checklist, False), (body.facilitator, False)]
     for slide in body.slides:
         pieces += [(slide.title, True), (slide.markdown, False), (slide.notes, False)]
@@ -514,12 +515,12 @@ def _find_refs(body: Body, numbered: list[tuple[int, str]]) -> list[Ref]:
         pieces += [(text, True) for field in worksheet.fields for text in (field.label, *field.columns)]
     refs = []
     for found in references(pieces):
-        line, written = _where_written(found.target, found.text if found.is_image else None, numbered)
+        line, written = _where_written(found.target, found.text if found.is_image else None, body.lines)
         refs.append(Ref(target=written, text=found.text, line=line, is_image=found.is_image))
     return refs
 
 
-def _where_written(target: str, alt: str | None, numbered: list[tuple[int, str]]) -> tuple[int, str]:
+def _where_written(target: str, alt: str | None, numbered: Iterable[tuple[int, str]]) -> tuple[int, str]:
     """The line that writes `target` (as is, percent- or entity-encoded), and the target.
 
     Markdown unescapes an image path (`..\\..\\x.png` renders as `....\\x.png`); then the

@@ -38,7 +38,7 @@ def check_curriculum(
     problems: list[Problem] = []
     names = name_vocabulary(curriculum)
     for lesson in curriculum.lessons.values():
-        problems += check_lesson(lesson, curriculum, today, names)
+        problems += check_lesson(lesson, curriculum, today, names, languages)
     problems += check_prerequisite_cycles(curriculum)
     problems += check_worksheet_ids(curriculum)
     for profile in curriculum.profiles.values():
@@ -229,7 +229,10 @@ def _html_text(html: str) -> str:
     return html_module.unescape(re.sub(r"<[^>]+>", " ", html))
 
 
-def check_lesson(lesson: Lesson, curriculum: Curriculum, today: dt.date, names: tuple[set[str], set[str]]) -> list[Problem]:
+def check_lesson(
+    lesson: Lesson, curriculum: Curriculum, today: dt.date, names: tuple[set[str], set[str]], languages: tuple[str, ...] | None = None
+) -> list[Problem]:
+    """The lesson's own problems and its translations' (only those into `languages`, when given)."""
     problems: list[Problem] = []
     vocabulary = curriculum.vocabulary
     for kind, values in (("topics", lesson.topics), ("audiences", lesson.audiences)):
@@ -264,7 +267,8 @@ def check_lesson(lesson: Lesson, curriculum: Curriculum, today: dt.date, names: 
     problems += check_cautions(lesson, curriculum.caution_verbs)
     problems += check_names(lesson, curriculum, names)
     for translation in lesson.translations.values():
-        problems += check_translation(translation, lesson, curriculum)
+        if languages is None or translation.lang in languages:
+            problems += check_translation(translation, lesson, curriculum)
     return problems
 
 

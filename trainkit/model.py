@@ -10,7 +10,7 @@ import datetime as dt
 import enum
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -178,9 +178,13 @@ class Step:
     section: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Body:
-    """A lesson body split into its parts (see PRODUCT.md, fenced divs)."""
+    """A lesson body split into its parts (see PRODUCT.md, fenced divs).
+
+    `refs` (every link and image it renders to) is worked out when first asked for:
+    it converts every piece of Markdown, and a build asks only for the languages it
+    builds. Not slotted, so that it can keep that answer."""
 
     participant: str
     keypoints: str = ""
@@ -188,7 +192,6 @@ class Body:
     facilitator: str = ""
     slides: tuple[Slide, ...] = ()
     activities: tuple[Activity, ...] = ()
-    refs: tuple[Ref, ...] = ()
     cautions: tuple[Caution, ...] = ()
     steps: tuple[Step, ...] = ()
     variants: tuple[Variant, ...] = ()
@@ -196,6 +199,14 @@ class Body:
     # The text it was parsed from, kept when it has variants: a pack parses it again for its audiences.
     text: str = ""
     first_line: int = 0
+    # The numbered lines it was parsed from, for the line each link and image is written on.
+    lines: tuple[tuple[int, str], ...] = field(default=(), compare=False, repr=False)
+
+    @cached_property
+    def refs(self) -> tuple[Ref, ...]:
+        from .blocks import find_refs
+
+        return tuple(find_refs(self))
 
     def block_names(self) -> frozenset[str]:
         """Which kinds of part this body has (used to spot structural drift)."""

@@ -79,3 +79,33 @@ def test_a_reference_style_image_is_rendered(tmp_path):
     assert build(root, tmp_path / "out", "--format", "handout").exit_code == 0
     html = (tmp_path / "out/p/en/handout.html").read_text()
     assert 'alt="A dot"' in html and "data:image/png;base64," in html
+
+
+def test_a_build_checks_the_links_of_the_languages_it_builds(tmp_path):
+    """A swapped link in the Spanish text stops every build that makes Spanish packs, and
+    `check`; an English-only build makes no Spanish file, so the trainer gets their packs."""
+    body = f"Descarga [Signal\n]({EVIL}) desde su sitio.\n"
+    root = write(tmp_path / "c", {"lessons/a/en.md": SOURCE, "lessons/a/es.md": translation(SOURCE, body)})
+    swapped = f"link '{EVIL}' is not in the source lesson"
+    spanish = run("--curriculum", root, "build", "--out", tmp_path / "es", "--lang", "es")
+    assert spanish.exit_code == 1 and swapped in spanish.output
+    assert not (tmp_path / "es" / "p").exists()
+    whole = run("--curriculum", root, "build", "--out", tmp_path / "all")
+    assert whole.exit_code == 1 and swapped in whole.output
+    english = build(root, tmp_path / "en")
+    assert english.exit_code == 0, english.output
+    assert swapped not in english.output
+    assert (tmp_path / "en" / "p" / "en" / "handout.pdf").is_file()
+    assert not (tmp_path / "en" / "p" / "es").exists()
+
+
+def test_loading_reads_no_links_until_a_check_asks(tmp_path):
+    """Finding links converts all of a text's Markdown, so it waits until a check needs
+    them: a build or a shard in one language does not pay for the others."""
+    from trainkit.loader import load_curriculum
+
+    root = write(tmp_path / "c", {"lessons/a/en.md": SOURCE, "lessons/a/es.md": translation(SOURCE, f"Descarga [Signal]({EVIL}).\n")})
+    curriculum, _ = load_curriculum(root)
+    spanish = curriculum.lessons["a"].translations["es"].body
+    assert "refs" not in vars(spanish)
+    assert [ref.target for ref in spanish.refs] == [EVIL] and "refs" in vars(spanish)
