@@ -6,17 +6,22 @@ stylesheets parsed once) per curriculum for all the documents it renders. A
 document that runs over its time budget or its memory budget fails alone; a worker
 that dies is replaced and the remaining documents still build.
 
-Three kinds of job: a whole document (WholeJob: the slides), one lesson part to lay
-out into the part cache (PartJob), and a handout or guide to assemble from its parts
-(AssemblyJob, pdf/parts.py). Each carries the curriculum's lessons folder, the only
-place the worker's fetcher serves images from; pdf/scheduler.py decides what to send.
+Four kinds of job: a whole document (WholeJob: the slides), one lesson part to lay
+out into the part cache (PartJob), a handout or guide to assemble from its parts
+(AssemblyJob, pdf/parts.py), and its footers, laid out into the cache meanwhile
+(FooterJob). Each carries the curriculum's lessons folder, the only place the
+worker's fetcher serves images from; pdf/scheduler.py decides what to send.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import signal
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -25,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .document import PagedDocument, WholeDocument
-from .parts import PartCache, assemble
+from .parts import PartCache, assemble, lay_out_footers
 from .render import AssemblyError, Failure
 from .structure import compact_bytes
 
@@ -76,14 +81,28 @@ class AssemblyJob:
     document: PagedDocument
     part_keys: tuple[str, ...]
     lessons: tuple[str, ...] = ()
+    footers_coming: int = 0  # the pages of the FooterJob sent just before it, if one was
 
 
-Job = WholeJob | PartJob | AssemblyJob
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FooterJob:
+    """Lay a paged document's footer overlay out into the part cache while another worker
+    assembles it (the assembly stamps the footers last, and lays them out itself if they are
+    not there yet). `pages`: the document's pages if its front takes parts.FRONT_PAGES."""
+
+    key: str
+    lessons_root: str
+    document: PagedDocument
+    pages: int
+
+
+Job = WholeJob | PartJob | AssemblyJob | FooterJob
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Rendered:
-    """What came back for a job: PDF bytes and pages (a part job returns none), or why it failed."""
+    """What came back for a job: PDF bytes and pages (a part job returns its pages, not its
+    bytes, which it stored; a footer job returns nothing), or why it failed."""
 
     key: str
     pdf: bytes = b""
@@ -157,7 +176,52 @@ def _start(memory_mib: int, parts_folder: str, environment: str) -> None:
     except (ValueError, OSError):
         pass
     _parts_folder, _environment = parts_folder, environment
-    import weasyprint  # noqa: F401 - the slow import, done while the parent loads the curriculum
+    import_weasyprint()  # the slow import, done while the parent loads the curriculum
+
+
+def import_weasyprint() -> None:
+    """Import WeasyPrint, its C libraries found from one `ldconfig -p` listing.
+
+    WeasyPrint asks for each library under every platform's names (22 names), and for each
+    name ctypes runs `ldconfig -p`, then `ld` when that finds nothing: 0.15 s of programs in
+    every worker's start. On Linux the listing is read once and answers every name; a name
+    it lacks is answered "not found", and WeasyPrint goes on to the library's file name,
+    which the dynamic loader finds itself (LD_LIBRARY_PATH included). If the import still
+    fails, it is tried again with ctypes' own lookup, so an error is WeasyPrint's own."""
+    import ctypes.util
+
+    original = ctypes.util.find_library
+    listing = _ldconfig_listing()
+    if listing is not None:
+        ctypes.util.find_library = lambda name: _listed(listing, name)
+    try:
+        import weasyprint  # noqa: F401
+    except OSError:
+        for name in [name for name in sys.modules if name.partition(".")[0] == "weasyprint"]:
+            del sys.modules[name]
+        ctypes.util.find_library = original
+        import weasyprint  # noqa: F401
+    finally:
+        ctypes.util.find_library = original
+
+
+def _ldconfig_listing() -> bytes | None:
+    """The shared libraries the dynamic loader knows by name (Linux), or None."""
+    if not sys.platform.startswith("linux") or not Path("/sbin/ldconfig").exists():
+        return None
+    try:
+        return subprocess.run(
+            ["/sbin/ldconfig", "-p"], capture_output=True, check=True, timeout=10, env={"LC_ALL": "C", "LANG": "C"}
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _listed(listing: bytes, name: str) -> str | None:
+    """What ctypes.util.find_library answers from `ldconfig -p`: the file name of lib<name>.
+    A library of another architecture listed first fails to load, and WeasyPrint tries its next name."""
+    found = re.search(rb"\s(lib%s\.\S+)\s+\(" % re.escape(name.encode()), listing)
+    return found.group(1).decode() if found else None
 
 
 def _cache_for(lessons_root: str) -> PartCache:
@@ -177,7 +241,7 @@ def _stall_for_tests(job: Job) -> None:
     Only jobs that lay a lesson out are affected (a part, or a whole document that shows it)."""
     for variable in ("TRAINKIT_TEST_STALL_LESSON", "TRAINKIT_TEST_CRASH_LESSON"):
         lesson = os.environ.get(variable)
-        if lesson and not isinstance(job, AssemblyJob) and lesson in job.lessons:
+        if lesson and isinstance(job, PartJob | WholeJob) and lesson in job.lessons:
             if variable.endswith("CRASH_LESSON"):
                 os._exit(70)
             time.sleep(24 * 3600)  # the budget's alarm interrupts this
@@ -202,7 +266,7 @@ def _render(job: Job, seconds: int) -> Rendered:
         _stall_for_tests(job)
         if isinstance(job, AssemblyJob):
             try:
-                pdf, pages = assemble(job.document, job.part_keys, cache)
+                pdf, pages = assemble(job.document, job.part_keys, cache, job.footers_coming)
             except AssemblyError as exc:
                 return Rendered(key=job.key, failures=(Failure(str(exc), exc.lesson),))
             except (RenderError, _Timeout, MemoryError):
@@ -211,7 +275,9 @@ def _render(job: Job, seconds: int) -> Rendered:
                 message = f"the parts could not be assembled into one PDF ({type(exc).__name__}: {exc})"
                 return Rendered(key=job.key, failures=(Failure(message),))
         elif isinstance(job, PartJob):
-            cache.lay_out(job.part_key, job.html, job.css, job.lesson)
+            return Rendered(key=job.key, pages=len(cache.lay_out(job.part_key, job.html, job.css, job.lesson).pages))
+        elif isinstance(job, FooterJob):
+            lay_out_footers(job.document, job.pages, cache)
             return Rendered(key=job.key)
         else:
             pdf, pages = cache.writer.render(job.document.html)
@@ -243,22 +309,32 @@ class RenderPool:
         self._futures: dict[Future[Rendered], Job] = {}
         self._unsent: list[Job] = []
         self.cancelled = False
+        # cancel() runs in another thread (serve's Ctrl-C) while the build's thread may be
+        # starting, using or stopping the workers: one thread at a time does either.
+        self._workers_lock = threading.Lock()
 
     def _pool(self) -> ProcessPoolExecutor:
-        if self._executor is None:
-            context = multiprocessing.get_context("spawn")
-            self._executor = ProcessPoolExecutor(
-                self.jobs,
-                mp_context=context,
-                initializer=_start,
-                initargs=(self.memory, str(self.parts_folder or ""), self.environment),
-            )
-        return self._executor
+        with self._workers_lock:
+            if self.cancelled:
+                raise Cancelled()  # no new workers once stopped for good
+            if self._executor is None:
+                context = multiprocessing.get_context("spawn")
+                self._executor = ProcessPoolExecutor(
+                    self.jobs,
+                    mp_context=context,
+                    initializer=_start,
+                    initargs=(self.memory, str(self.parts_folder or ""), self.environment),
+                )
+            return self._executor
 
     def start(self) -> None:
         """Start every worker now (their imports take a while) instead of at the first document."""
         for _ in range(self.jobs):
             self._pool().submit(_ready)
+
+    def idle_workers(self) -> int:
+        """Workers with nothing to do now (as far as this pool's jobs go)."""
+        return max(0, self.jobs - sum(not future.done() for future in list(self._futures)))
 
     def submit(self, job: Job) -> None:
         if self.cancelled:
@@ -337,16 +413,18 @@ class RenderPool:
         self.terminate()
 
     def terminate(self) -> None:
-        """Stop at once (Ctrl-C): kill the workers without waiting for their documents."""
-        if self._executor is not None:
-            processes = list(getattr(self._executor, "_processes", {}).values())
-            for process in processes:
-                process.kill()
-            for process in processes:
-                process.join(timeout=5)
-            # With its workers gone, the pool's manager thread ends at once; waiting for it here
-            # keeps Python's exit hook from writing to the pipe it closed ("Bad file descriptor").
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
-        self._futures.clear()  # their results will never come; the next build starts clean
-        self._unsent.clear()
+        """Stop at once (Ctrl-C): kill the workers without waiting for their documents.
+        Called by cancel() and by the build stopping on it, it stops the workers once."""
+        with self._workers_lock:
+            executor, self._executor = self._executor, None
+            if executor is not None:
+                processes = list(getattr(executor, "_processes", {}).values())
+                for process in processes:
+                    process.kill()
+                for process in processes:
+                    process.join(timeout=5)
+                # With its workers gone, the pool's manager thread ends at once; waiting for it here
+                # keeps Python's exit hook from writing to the pipe it closed ("Bad file descriptor").
+                executor.shutdown(wait=True, cancel_futures=True)
+            self._futures.clear()  # their results will never come; the next build starts clean
+            self._unsent.clear()
