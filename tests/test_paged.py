@@ -405,3 +405,95 @@ def test_an_arabic_handout_looks_like_a_single_render_pixel_for_pixel(tmp_path):
         mine = assembled[number].render(scale=60 / 72, grayscale=True).to_pil()
         changed = sum(ImageChops.difference(mine, theirs).histogram()[65:])
         assert changed <= 2, f"page {number + 1}: {changed} pixels differ"
+
+
+def test_footers_laid_out_by_another_worker_are_used_not_laid_out_again(long_pack, tmp_path, monkeypatch):
+    """A FooterJob stores the overlay while another worker assembles; the assembly waits for
+    that file and stamps it, and the PDF is the one an assembly alone makes."""
+    import threading
+
+    from trainkit.pdf import parts as paged
+
+    document, keys, cache = _planned_and_cache(long_pack, tmp_path)
+    alone, pages = paged.assemble(document, keys, cache)
+    for stored in (tmp_path / "parts").iterdir():
+        stored.unlink()
+    for part, key in zip(document.parts, keys, strict=True):  # the parts, as the part jobs leave them
+        cache.lay_out(key, document.part_html(part), document.style, part.lesson)
+    overlay = document.overlay_html(pages)
+    laid_out = []
+    render = cache.writer.render
+    monkeypatch.setattr(cache.writer, "render", lambda html, **kw: (laid_out.append(html == overlay), render(html, **kw))[1])
+    # The footer job is still at work when the assembly reaches its footers, and finishes while it waits.
+    footer_job = threading.Timer(
+        0.3, paged.lay_out_footers, (document, pages, paged.PartCache(cache.folder, cache.environment, cache.writer))
+    )
+    wait_for = cache.wait_for
+    monkeypatch.setattr(cache, "wait_for", lambda key, seconds: (footer_job.start(), wait_for(key, seconds)))
+    together, _ = paged.assemble(document, keys, cache, footers_coming=pages)
+    footer_job.join()
+    assert together == alone
+    assert laid_out.count(True) == 1  # by the footer job alone
+
+
+def test_footers_that_never_come_are_laid_out_by_the_assembly(long_pack, tmp_path, monkeypatch):
+    from trainkit.pdf import parts as paged
+
+    document, keys, cache = _planned_and_cache(long_pack, tmp_path)
+    alone, pages = paged.assemble(document, keys, cache)
+    (tmp_path / "parts" / f"{cache.own_key(document.overlay_html(pages), '', tagged=False)}.pdf").unlink()
+    monkeypatch.setattr(paged, "FOOTERS_WAIT", 0.2)  # the footer job failed: its file never appears
+    assert paged.assemble(document, keys, cache, footers_coming=pages) == (alone, pages)
+
+
+class RecordingPool:
+    """Stands in for RenderPool: keeps what the scheduler sends, with `busy` jobs still running."""
+
+    def __init__(self, jobs: int, busy: int = 0):
+        self.jobs, self.busy, self.sent = jobs, busy, []
+
+    def idle_workers(self) -> int:
+        return max(0, self.jobs - self.busy)
+
+    def submit(self, job) -> None:  # type: ignore[no-untyped-def]
+        self.sent.append(job)
+
+
+def _scheduled(long_pack, tmp_path, pool, documents: int):  # type: ignore[no-untyped-def]
+    """Send `documents` copies of the handout (under different names) through a Scheduler and
+    report every part laid out with 3 pages; what the pool was sent after the parts."""
+    from dataclasses import replace
+
+    from trainkit.pdf.pool import PartJob, Rendered
+    from trainkit.pdf.scheduler import PdfRequest, Scheduler
+
+    root, _ = long_pack
+    document, keys = planned_handout(root, tmp_path / "out")
+    scheduler = Scheduler(pool, tmp_path / "parts", root / "lessons", lambda _: None)
+    for n in range(documents):
+        scheduler.submit(PdfRequest(key=f"p{n}/en/handout.pdf", document=replace(document), part_keys=keys))
+    parts = [job for job in pool.sent if isinstance(job, PartJob)]
+    assert len(parts) == len(keys)  # shared by every copy: laid out once
+    pool.sent.clear()
+    for job in parts:
+        scheduler._done(Rendered(key=job.key, pages=3))
+    return pool.sent, 2 + 3 * len(keys)
+
+
+def test_a_worker_left_idle_lays_the_footers_out_while_another_assembles(long_pack, tmp_path):
+    from trainkit.pdf.pool import AssemblyJob, FooterJob
+
+    sent, pages = _scheduled(long_pack, tmp_path, RecordingPool(jobs=2), documents=1)
+    assert [type(job) for job in sent] == [FooterJob, AssemblyJob]  # the footers first: they start no later
+    assert sent[0].pages == sent[1].footers_coming == pages
+
+
+def test_no_footer_job_when_every_worker_has_an_assembly_to_do(long_pack, tmp_path):
+    from trainkit.pdf.pool import AssemblyJob
+
+    # Two documents ready at once for two workers, or one while the other worker is busy:
+    # splitting would only make an assembly wait for its footers.
+    for pool, documents in ((RecordingPool(jobs=2), 2), (RecordingPool(jobs=2, busy=1), 1), (RecordingPool(jobs=1), 1)):
+        sent, _ = _scheduled(long_pack, tmp_path, pool, documents)
+        assert [type(job) for job in sent] == [AssemblyJob] * documents
+        assert all(job.footers_coming == 0 for job in sent)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -75,7 +76,16 @@ class PartCache:
 
     def lay_out_own(self, html: str, css: str, *, tagged: bool = True) -> pikepdf.Pdf:
         """A front or an overlay: no lesson images, so its key is made here from what it shows."""
-        return self.lay_out(part_key(self.environment, html, css, "" if tagged else "untagged"), html, css, tagged=tagged, settle=False)
+        return self.lay_out(self.own_key(html, css, tagged=tagged), html, css, tagged=tagged, settle=False)
+
+    def own_key(self, html: str, css: str, *, tagged: bool = True) -> str:
+        return part_key(self.environment, html, css, "" if tagged else "untagged")
+
+    def wait_for(self, key: str, seconds: float) -> None:
+        """Until another worker has stored this part, or `seconds` have passed."""
+        deadline = time.monotonic() + seconds
+        while not self.path(key).exists() and time.monotonic() < deadline:
+            time.sleep(0.005)
 
 
 def read_part(path: Path) -> bytes | None:
@@ -90,13 +100,33 @@ def read_part(path: Path) -> bytes | None:
     return data
 
 
-def assemble(document: PagedDocument, part_keys: tuple[str, ...], cache: PartCache) -> tuple[bytes, int]:
+# The front's pages before it is laid out: cover and contents.
+FRONT_PAGES = 2
+
+
+# How long an assembly waits for footers that another worker is laying out (a FooterJob,
+# sent before the assembly, so already started) before it lays them out itself.
+FOOTERS_WAIT = 10.0
+
+
+def lay_out_footers(document: PagedDocument, pages: int, cache: PartCache, coming: int = 0) -> pikepdf.Pdf:
+    """The footer overlay of a document of `pages` pages, from the cache or laid out now and
+    stored. `coming`: the pages of the overlay another worker is laying out meanwhile; when
+    they are these, wait for its file rather than lay the same pages out twice."""
+    html = document.overlay_html(pages)
+    if coming == pages:
+        cache.wait_for(cache.own_key(html, "", tagged=False), FOOTERS_WAIT)
+    return cache.lay_out_own(html, "", tagged=False)
+
+
+def assemble(document: PagedDocument, part_keys: tuple[str, ...], cache: PartCache, footers_coming: int = 0) -> tuple[bytes, int]:
     """The whole PDF from the front, the parts and the footer overlay; (bytes, page count).
 
     All in qpdf through pikepdf's public API: the front is the base document (its
     metadata, language and bookmarks stay), each part's pages are copied after it with
     their named anchors and bookmarks, links between parts are pointed at their pages,
-    the parts' fonts are shared, the footers stamped, and the file written once."""
+    the parts' fonts are shared, the footers stamped, and the file written once.
+    `footers_coming`: see lay_out_footers."""
     import pikepdf
 
     parts = [
@@ -104,7 +134,7 @@ def assemble(document: PagedDocument, part_keys: tuple[str, ...], cache: PartCac
         for part, key in zip(document.parts, part_keys, strict=True)
     ]
     counts = [len(part.pages) for part in parts]
-    front_pages = 2  # a first guess (cover and contents); the front's own length moves every number after it
+    front_pages = FRONT_PAGES  # a first guess; the front's own length moves every number after it
     for _ in range(4):
         anchors = _anchors(parts, counts, front_pages)
         front = cache.lay_out_own(document.front_html({name: page + 1 for name, (page, _) in anchors.items()}), document.style)
@@ -115,9 +145,6 @@ def assemble(document: PagedDocument, part_keys: tuple[str, ...], cache: PartCac
         raise AssemblyError(f"the contents pages never settled (the front took {front_pages} pages, then a different number)")
     anchors = _anchors(parts, counts, front_pages)
     total = front_pages + sum(counts)
-    footers = cache.lay_out_own(document.overlay_html(total), "", tagged=False)
-    if len(footers.pages) != total:
-        raise AssemblyError(f"the footer overlay has {len(footers.pages)} pages for a document of {total}")
 
     pdf = front  # the base: its /Info, /Lang, structure tree and bookmarks are the document's
     starts = []
@@ -135,6 +162,10 @@ def assemble(document: PagedDocument, part_keys: tuple[str, ...], cache: PartCac
     _copy_anchors(pdf, anchors)
     _resolve_links(pdf, anchors, lambda page: _part_at(page, starts, document.parts))
     share_fonts(pdf)
+    # Last: another worker may be laying these footers out meanwhile (a FooterJob), stored under the same key.
+    footers = lay_out_footers(document, total, cache, footers_coming)
+    if len(footers.pages) != total:
+        raise AssemblyError(f"the footer overlay has {len(footers.pages)} pages for a document of {total}")
     _stamp(pdf, footers)
     buffer = io.BytesIO()
     pdf.save(buffer, object_stream_mode=pikepdf.ObjectStreamMode.generate, compress_streams=True, deterministic_id=True, linearize=False)

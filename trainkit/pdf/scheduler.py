@@ -7,7 +7,9 @@ caller files the results.
 
 A whole document goes as one job. A paged document first needs each part that is
 not in the part cache: a part shared by several documents is laid out once, and a
-document is assembled as soon as its last part is ready.
+document is assembled as soon as its last part is ready. When this build laid out
+every one of its parts, their pages are known, and its footers are laid out on
+another worker while it is assembled.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .document import PagedDocument, WholeDocument
-from .pool import AssemblyJob, PartJob, Rendered, RenderPool, WholeJob
+from .parts import FRONT_PAGES
+from .pool import AssemblyJob, FooterJob, PartJob, Rendered, RenderPool, WholeJob
 from .render import Failure
 
 
@@ -43,6 +46,8 @@ class Scheduler:
         self.waiting: dict[str, tuple[PdfRequest, set[str]]] = {}  # document → the parts it still needs
         self.submitted_parts: dict[str, str] = {}  # part key → the lesson it shows
         self.reused_parts: set[str] = set()
+        self.part_pages: dict[str, int] = {}  # part key → its pages, for the parts laid out by this build
+        self.footer_jobs: set[str] = set()
         self.used: set[str] = set()
         self.laid_out = 0
         self.total = 0
@@ -75,7 +80,7 @@ class Scheduler:
                 )
                 self.pool.submit(job)
         self.waiting[request.key] = (request, needed)
-        self._ready(request.key)
+        self._ready([request.key])
 
     def keep(self, part_keys: tuple[str, ...]) -> None:
         """A document published earlier and unchanged: its parts stay in the cache."""
@@ -108,18 +113,44 @@ class Scheduler:
             return False
         return True
 
-    def _ready(self, key: str) -> None:
-        request, needed = self.waiting[key]
-        if not needed:
-            del self.waiting[key]
-            assert isinstance(request.document, PagedDocument)
-            lessons = tuple(part.lesson for part in request.document.parts if part.lesson)
+    def _ready(self, keys: list[str]) -> None:
+        """Assemble each of these documents whose parts are all ready.
+
+        A worker with nothing to do lays a document's footers out while another assembles
+        it: when fewer documents are ready than workers are idle, and this build laid out
+        all of the document's parts (so their pages are known), a FooterJob goes first."""
+        ready = []
+        for key in keys:
+            request, needed = self.waiting[key]
+            if not needed:
+                del self.waiting[key]
+                ready.append(request)
+        idle = self.pool.idle_workers()
+        for request in ready:
+            document = request.document
+            assert isinstance(document, PagedDocument)
+            coming = 0
+            if len(ready) < idle and all(part in self.part_pages for part in request.part_keys):
+                # Sent first, so that it starts no later than the assembly, which needs the footers last.
+                coming = FRONT_PAGES + sum(self.part_pages[part] for part in request.part_keys)
+                footers = FooterJob(key=f"{request.key} (footers)", lessons_root=self.lessons_root, document=document, pages=coming)
+                self.footer_jobs.add(footers.key)
+                self.pool.submit(footers)
+                idle -= 1
+            lessons = tuple(part.lesson for part in document.parts if part.lesson)
             job = AssemblyJob(
-                key=key, lessons_root=self.lessons_root, document=request.document, part_keys=request.part_keys, lessons=lessons
+                key=request.key,
+                lessons_root=self.lessons_root,
+                document=document,
+                part_keys=request.part_keys,
+                lessons=lessons,
+                footers_coming=coming,
             )
             self.pool.submit(job)
 
     def _done(self, result: Rendered) -> None:
+        if result.key in self.footer_jobs:
+            return  # stored in the cache, or not: the assembly lays them out itself and reports any failure
         if result.key in self.submitted_parts:
             self._part_done(result)
             return
@@ -128,6 +159,10 @@ class Scheduler:
 
     def _part_done(self, result: Rendered) -> None:
         lesson = self.submitted_parts[result.key]
+        if result.ok:
+            self.laid_out += 1
+            self.part_pages[result.key] = result.pages
+        waited_for = []
         for key, (_, needed) in list(self.waiting.items()):
             if result.key not in needed:
                 continue
@@ -138,7 +173,6 @@ class Scheduler:
                 self._done(Rendered(key=key, failures=failures))
             else:
                 needed.discard(result.key)
-                self._ready(key)
-        if result.ok:
-            self.laid_out += 1
+                waited_for.append(key)
+        self._ready(waited_for)
         self.progress("laid out a lesson")
