@@ -15,6 +15,8 @@ WORDS = (
     "check choose protect explain remove verify encrypt hide notice review travel border office home friend partner"
 ).split()
 TOPICS = ["foundations", "encryption", "anonymity", "pseudonyms"]
+# Languages written in the Latin script, so that every machine with Noto Sans has their glyphs.
+LANGUAGES = "en es fr pt de it nl sw id tr pl ro cs sv fi da hu ca hr sk".split()
 LEVELS = ["beginner", "beginner", "intermediate"]
 
 
@@ -51,7 +53,7 @@ def make_curriculum(root: Path, lessons: int, languages: int, profiles: int, see
     from trainkit.loader import fingerprint
 
     rng = random.Random(seed)
-    codes = ["en", "es", "fr", "pt", "de", "it", "nl", "sw", "id", "tr"][: max(1, languages)]
+    codes = LANGUAGES[: max(1, languages)]
     root.mkdir(parents=True, exist_ok=True)
     (root / "curriculum.yml").write_text(f"title: Synthetic curriculum\nsource_language: en\nlanguages: [{', '.join(codes)}]\n")
     ids = [f"lesson-{i:03d}" for i in range(lessons)]
