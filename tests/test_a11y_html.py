@@ -157,6 +157,9 @@ def test_the_slides_work_with_the_keyboard_alone_and_say_where_they_are(pages: P
         assert ring["focusVisible"] and ring["outline"] != "none" and ring["width"] >= 2, ring
         expect(page.locator(".controls")).to_have_css("opacity", "1")  # it fades in
     assert reached == ["prev", "next", "speaker-button", "overview-button", "help-button"]
+    # each says what it does: the help button by its name, not by the "?" it shows
+    shortcuts = page.inner_text("#help h2")
+    assert page.get_by_role("button", name=shortcuts, exact=True).get_attribute("id") == "help-button"
 
     # Enter and Space press the focused button (they do not turn the slide instead)
     page.focus("#prev")
@@ -183,6 +186,22 @@ def test_the_slides_work_with_the_keyboard_alone_and_say_where_they_are(pages: P
     page.keyboard.press("Enter")
     assert page.evaluate("document.body.classList.contains('overview-mode')") is False
     assert shown(page) == ["slide-3"]
+
+    # and Tab goes from tile to tile (past any link a slide holds), the highlight and its
+    # ring with it; out of the overview, the tiles are no longer stops for Tab
+    page.keyboard.press("o")
+    assert page.evaluate("document.activeElement.id") == "slide-3"
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "slide-4":
+            break
+    ring = focus_ring(page)
+    assert ring["id"] == "slide-4" and ring["focusVisible"] and ring["outline"] != "none", ring
+    assert page.eval_on_selector_all("[aria-current]", "all => all.map(e => e.id)") == ["slide-4"]
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.body.classList.contains('overview-mode')") is False
+    assert shown(page) == ["slide-4"]
+    assert page.eval_on_selector_all("#deck .slide[tabindex]", "all => all.length") == 0
     assert pages.problems == []
 
 

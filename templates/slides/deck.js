@@ -44,7 +44,11 @@
     // Said by a screen reader: "Slide 3 of 12: <title>" (the slide's translated label).
     var heading = slides[current].querySelector("h1, h2");
     status.textContent = slides[current].getAttribute("aria-label") + (heading ? ": " + heading.textContent : "");
-    if (body.classList.contains("overview-mode")) { slides[current].scrollIntoView({ block: "nearest" }); }
+    if (body.classList.contains("overview-mode")) {
+      slides[current].scrollIntoView({ block: "nearest" });
+      // The keyboard's focus follows the highlight, so that Tab goes on from the tile it shows.
+      if (document.activeElement !== slides[current]) { slides[current].focus({ preventScroll: true }); }
+    }
     bar.style.inlineSize = ((current + 1) / slides.length * 100) + "%";
     var hash = (isAudience ? "#audience-" : "#/") + (current + 1);
     if (location.hash !== hash) { history.replaceState(null, "", hash); }
@@ -97,7 +101,19 @@
       renderSpeaker();
       tick();
     }
-    if (mode === "overview-mode" && on) { body.classList.remove("speaker-mode"); slides[current].scrollIntoView({ block: "nearest" }); }
+    if (mode === "overview-mode") {
+      // In the overview every tile is a stop for Tab; out of it only the controls are.
+      slides.forEach(function (slide) {
+        if (on) { slide.tabIndex = 0; } else { slide.removeAttribute("tabindex"); }
+      });
+      if (on) {
+        body.classList.remove("speaker-mode");
+        slides[current].scrollIntoView({ block: "nearest" });
+        slides[current].focus({ preventScroll: true });
+      } else if (slides.indexOf(document.activeElement) >= 0) {
+        document.activeElement.blur();
+      }
+    }
     var help = document.getElementById("help");
     var open = body.classList.contains("help-mode");
     // The help is a modal dialog: the rest is inert while it is open, focus goes into it and
@@ -160,6 +176,10 @@
   slides.forEach(function (slide, i) {
     slide.addEventListener("click", function () {
       if (body.classList.contains("overview-mode")) { toggle("overview-mode", false); show(i); }
+    });
+    // Tab onto a tile in the overview highlights it; Enter then opens it.
+    slide.addEventListener("focus", function () {
+      if (body.classList.contains("overview-mode") && i !== current) { show(i); }
     });
   });
 
