@@ -163,6 +163,29 @@ def test_worksheets_pdf_holds_every_worksheet_of_the_pack_and_prints_blank(packs
     assert "Some text before the worksheet." not in handout.pages[page].extract_text()  # it starts a page of its own in print
 
 
+# Where a font's own cmap maps its glyphs: Latin ligatures and Arabic presentation forms.
+PRESENTATION_FORMS = [(0xFB00, 0xFDFF), (0xFE70, 0xFEFF)]
+
+
+@pytest.mark.parametrize("name", ["handout.pdf", "worksheets.pdf"])
+@pytest.mark.parametrize(
+    ("lang", "phrases"),
+    [
+        ("en", ["Fill this in on your own.", "I have a backup of my contacts"]),
+        # lam-alef ligatures (للأمان, الاتصال), and the letters' joined forms everywhere
+        ("ar", ["خطتي للأمان", "املئيها وحدك.", "لدي نسخة احتياطية من جهات الاتصال"]),
+    ],
+)
+def test_the_text_of_a_page_with_fields_reads_back_as_written(packs: Path, name: str, lang: str, phrases: list[str]) -> None:
+    """The font the fields use is the text's own. WeasyPrint embeds it whole and mapped its
+    glyphs back to text from the font's cmap, not from what it drew: Arabic read back as
+    presentation forms with every lam-alef lost, for copying, search and screen readers."""
+    text = "".join(page.extract_text() for page in PdfReader(packs / lang / name).pages)
+    assert [c for c in text if any(low <= ord(c) <= high for low, high in PRESENTATION_FORMS)] == []
+    for phrase in phrases:
+        assert phrase in text
+
+
 def test_a_pack_without_worksheets_has_no_worksheets_pdf(tmp_path: Path) -> None:
     root = write_tree(
         tmp_path / "curriculum",

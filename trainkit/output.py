@@ -229,7 +229,7 @@ def environment_key() -> str:
 
     fonts = [f"{f.family} {f.weight}:{sha256(f.path)}" for f in installed_stack(bold=True)]
     return (
-        f"trainkit {__version__}; tagged PDF with forms, compact tree; weasyprint {version('weasyprint')}; pango {pango_version()}; "
+        f"trainkit {__version__}; tagged PDF with forms, field fonts with their drawn text, compact tree; weasyprint {version('weasyprint')}; pango {pango_version()}; "
         + "; ".join(fonts)
     )
 

@@ -10,6 +10,10 @@ for every glyph two of them hold). Otherwise each part keeps its own subset, whi
 is always correct; sharing only ever saves bytes.
 
 Works on a pikepdf.Pdf (public API), in the pass that stamps the footers.
+
+Also here, run on each PDF as WeasyPrint writes it: the text of a font that a form
+field uses as well (restore_field_fonts_text), whose glyphs WeasyPrint maps back to
+text from the font's cmap rather than from what it drew.
 """
 
 from __future__ import annotations
@@ -242,6 +246,13 @@ def share_unicode_map(pdf: Any, fonts: list[Any]) -> None:
         for glyph, text in _BFCHAR.findall(data):
             if mapping.setdefault(glyph.lower(), text) != text:
                 return  # one glyph, two texts: keep each copy's own map rather than lose one
+    stream = pdf.make_stream(unicode_cmap(mapping))
+    for font in fonts:
+        font.ToUnicode = stream
+
+
+def unicode_cmap(mapping: dict[bytes, bytes]) -> bytes:
+    """A ToUnicode CMap: glyph id (4 hex digits) → UTF-16BE text (hex), in glyph order."""
     lines = [
         b"/CIDInit /ProcSet findresource begin",
         b"12 dict begin",
@@ -260,6 +271,64 @@ def share_unicode_map(pdf: Any, fonts: list[Any]) -> None:
         lines += [b"<" + glyph + b"> <" + text + b">" for glyph, text in batch]
         lines.append(b"endbfchar")
     lines += [b"endcmap", b"CMapName currentdict /CMap defineresource pop", b"end", b"end"]
-    stream = pdf.make_stream(b"\n".join(lines))
-    for font in fonts:
-        font.ToUnicode = stream
+    return b"\n".join(lines)
+
+
+# Code points a font's cmap gives its positional and ligature glyphs: Latin ligatures and
+# Arabic presentation forms. Their text is the plain letters they stand for (NFKC).
+_PRESENTATION_FORMS = ((0xFB00, 0xFDFF), (0xFE70, 0xFEFF))
+
+
+def restore_field_fonts_text(data: bytes, fonts: Iterable[Any]) -> bytes:
+    """`data` (a PDF WeasyPrint just wrote) with the text of what it drew in a font that a form
+    field also uses.
+
+    WeasyPrint embeds such a font whole, since a field's typed text may need any of its
+    glyphs, and writes its ToUnicode map from the font's own cmap instead of from the text
+    it drew: Arabic letters come out as presentation forms and a lam-alef ligature as
+    nothing, so copying, search and screen readers get other words than the page shows.
+    Each such font's map is written again: the text each glyph was drawn for (WeasyPrint's
+    `Document.fonts`, the fonts a write used), then the cmap's entries for the glyphs no text
+    drew (a field's typed text), presentation forms as the letters they stand for."""
+    drawn = {
+        font.name.decode("latin-1").lstrip("/"): font.to_unicode
+        for font in fonts
+        if getattr(font, "used_in_forms", False) and getattr(font, "to_unicode", None) and isinstance(getattr(font, "name", None), bytes)
+    }
+    if not drawn:
+        return data
+    import pikepdf
+
+    pdf = pikepdf.open(io.BytesIO(data))
+    for font in pdf.objects:
+        if not isinstance(font, pikepdf.Dictionary) or font.get("/Subtype") != pikepdf.Name.Type0:
+            continue
+        texts = drawn.get(str(font.get("/BaseFont", ""))[1:])
+        unicode_map = font.get("/ToUnicode")
+        if texts is None or unicode_map is None:
+            continue
+        mapping = {glyph.lower(): _plain_letters(text) for glyph, text in _BFCHAR.findall(unicode_map.read_bytes())}
+        for glyph, text in texts.items():
+            if 0 <= glyph <= 0xFFFF and text:
+                mapping[f"{glyph:04x}".encode()] = text.encode("utf-16-be").hex().encode()
+        font.ToUnicode = pdf.make_stream(unicode_cmap(mapping))
+    buffer = io.BytesIO()
+    pdf.save(buffer, object_stream_mode=pikepdf.ObjectStreamMode.generate, compress_streams=True, deterministic_id=True, linearize=False)
+    return buffer.getvalue()
+
+
+def _plain_letters(text: bytes) -> bytes:
+    """A ToUnicode target (UTF-16BE hex) with presentation forms written as their letters."""
+    import unicodedata
+
+    try:
+        decoded = bytes.fromhex(text.decode()).decode("utf-16-be")
+    except (ValueError, UnicodeDecodeError):
+        return text
+    if not any(low <= ord(char) <= high for char in decoded for low, high in _PRESENTATION_FORMS):
+        return text
+    plain = "".join(
+        unicodedata.normalize("NFKC", char) if any(low <= ord(char) <= high for low, high in _PRESENTATION_FORMS) else char
+        for char in decoded
+    )
+    return plain.encode("utf-16-be").hex().encode()

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from ..assets import lesson_of, load_resource
 from ..files import Refused
 from ..markup import VIRTUAL_SCHEME
+from .fonts import restore_field_fonts_text
 
 if TYPE_CHECKING:
     import weasyprint
@@ -156,7 +157,7 @@ class PdfWriter:
                     document = again
             if outward_links:
                 _point_outward(document)
-            data = document.write_pdf(pdf_tags=tagged, pdf_forms=True)
+            data = restore_field_fonts_text(document.write_pdf(pdf_tags=tagged, pdf_forms=True), document.fonts.values())
         except FatalURLFetchingError as exc:
             raise RenderError(fetcher.refused or [Failure(str(exc), lesson)]) from None
         finally:
