@@ -309,7 +309,7 @@ def restore_field_fonts_text(data: bytes, fonts: Iterable[Any]) -> bytes:
             continue
         mapping = {glyph.lower(): _plain_letters(text) for glyph, text in _BFCHAR.findall(unicode_map.read_bytes())}
         for glyph, text in texts.items():
-            if 0 <= glyph <= 0xFFFF and text:
+            if isinstance(glyph, int) and 0 <= glyph <= 0xFFFF and isinstance(text, str) and text:
                 mapping[f"{glyph:04x}".encode()] = text.encode("utf-16-be").hex().encode()
         font.ToUnicode = pdf.make_stream(unicode_cmap(mapping))
     buffer = io.BytesIO()
