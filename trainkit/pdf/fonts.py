@@ -325,10 +325,8 @@ def _plain_letters(text: bytes) -> bytes:
         decoded = bytes.fromhex(text.decode()).decode("utf-16-be")
     except (ValueError, UnicodeDecodeError):
         return text
-    if not any(low <= ord(char) <= high for char in decoded for low, high in _PRESENTATION_FORMS):
-        return text
     plain = "".join(
         unicodedata.normalize("NFKC", char) if any(low <= ord(char) <= high for low, high in _PRESENTATION_FORMS) else char
         for char in decoded
     )
-    return plain.encode("utf-16-be").hex().encode()
+    return text if plain == decoded else plain.encode("utf-16-be").hex().encode()
